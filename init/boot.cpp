@@ -1,0 +1,109 @@
+#include "boot.hpp"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "cmdline.hpp"
+#include "device.hpp"
+#include "file.hpp"
+#include "log.hpp"
+#include "modules.hpp"
+#include "mount.hpp"
+#include "switch_root.hpp"
+#include "version.hpp"
+
+namespace lota {
+namespace {
+
+// Where the root partition is mounted: under /run, so that moving /run into the new root
+// carries it along and the booted system still sees the partition there.
+constexpr const char* kPartMount = "/run/lota/root";
+// Where the deployment directory is bind-mounted to become the new root.
+constexpr const char* kNewRoot = "/sysroot";
+
+void attach_console() {
+  if (::fcntl(STDIN_FILENO, F_GETFD) >= 0) return;  // the kernel gave us one
+  int fd = ::open("/dev/console", O_RDWR | O_NOCTTY);
+  if (fd < 0) return;
+  for (int i = 0; i < 3; ++i) ::dup2(fd, i);
+  if (fd > 2) ::close(fd);
+}
+
+void load_modules(const Config& config) {
+  if (config.modules.empty()) return;
+  utsname u{};
+  ::uname(&u);
+  std::string dir = std::string("/lib/modules/") + u.release;
+  auto text = read_file(dir + "/modules.dep");
+  if (!text) {
+    log::warn("{}; no modules loaded - rebuild the initramfs for kernel {}", text.error().message, u.release);
+    return;
+  }
+  auto index = parse_modules_dep(*text);
+  auto order = index ? resolve_load_order(*index, config.modules) : Result<std::vector<std::string>>(index.error());
+  if (!order) {
+    log::warn("{}", order.error().message);
+    return;
+  }
+  double start = log::uptime();
+  size_t loaded = 0;
+  for (const auto& path : *order) {
+    if (auto st = load_module_file(dir + "/" + path); !st)
+      log::warn("{}", st.error().message);
+    else
+      ++loaded;
+  }
+  log::info("loaded {}/{} kernel modules in {:.3f} s", loaded, order->size(), log::uptime() - start);
+}
+
+}  // namespace
+
+Status early_setup() {
+  LOTA_TRY(mount_pseudo_filesystems("/"));
+  attach_console();
+  log::open_kmsg();
+  // A static PID 1 cannot load GIO modules; make sure GIO never scans a module directory.
+  ::setenv("GIO_MODULE_DIR", "/nonexistent", 1);
+  ::setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 0);
+  // libostree needs /var/tmp for O_TMPFILE during pulls.
+  return make_dirs("/var/tmp", 01777);
+}
+
+Config read_config() {
+  auto cmdline = read_file("/proc/cmdline");
+  std::string conf;
+  if (auto c = read_file("/etc/lota.conf")) conf = std::move(*c);
+  auto loaded = load_config(conf, parse_cmdline(cmdline ? *cmdline : ""));
+  for (const auto& w : loaded.warnings) log::warn("{}", w);
+  const Config& c = loaded.config;
+  log::info("config: root={} sysroot={} init={} rootwait={:g}s onfail={} modules={}", c.root, c.sysroot, c.init,
+            c.rootwait, to_string(c.onfail), c.modules.size());
+  return loaded.config;
+}
+
+Error boot(const Config& config) {
+  load_modules(config);
+
+  log::info("waiting up to {:g} s for root device {}", config.rootwait, config.root);
+  auto device = wait_for_device(config.root, config.rootwait);
+  if (!device) return device.error();
+  log::info("root device {} is ready", *device);
+
+  if (auto st = mount_device(*device, kPartMount, config.rootfstype, 0, config.rootflags); !st) return st.error();
+  log::info("mounted {} on {}", *device, kPartMount);
+
+  std::string deployment = std::string(kPartMount) + "/" + config.sysroot;
+  if (auto st = check_new_root(deployment, config.init); !st) return st.error();
+  if (auto st = make_dirs(kNewRoot); !st) return st.error();
+  if (auto st = mount_fs(deployment, kNewRoot, "", MS_BIND); !st) return st.error();
+
+  log::info("switching root to {} on {}, exec {}", config.sysroot, *device, config.init);
+  if (auto st = switch_root(kNewRoot); !st) return st.error();
+  ::execl(config.init.c_str(), config.init.c_str(), static_cast<char*>(nullptr));
+  return errno_error("exec {} in the new root - the rootfs init is broken; roll back or reflash", config.init);
+}
+
+}  // namespace lota

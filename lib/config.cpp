@@ -1,0 +1,130 @@
+#include "config.hpp"
+
+#include <glib.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <functional>
+#include <optional>
+
+#include <fmt/format.h>
+
+namespace lota {
+namespace {
+
+// A setter returns an error text when the value is unusable.
+using Setter = std::function<std::optional<std::string>(Config&, const std::string&)>;
+
+std::optional<std::string> set_seconds(double& out, const std::string& v, double max) {
+  char* end = nullptr;
+  double d = std::strtod(v.c_str(), &end);
+  if (v.empty() || *end != '\0' || !std::isfinite(d) || d < 0 || d > max)
+    return fmt::format("expected seconds between 0 and {}", max);
+  out = d;
+  return std::nullopt;
+}
+
+std::optional<std::string> set_path(std::string& out, const std::string& v) {
+  if (v.empty()) return "expected a non-empty value";
+  out = v;
+  return std::nullopt;
+}
+
+std::vector<std::string> split_list(const std::string& v) {
+  std::vector<std::string> items;
+  std::string cur;
+  for (char c : v) {
+    if (c == ',' || c == ';' || c == ' ') {
+      if (!cur.empty()) items.push_back(std::move(cur));
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) items.push_back(std::move(cur));
+  return items;
+}
+
+const std::vector<std::pair<std::string_view, Setter>>& keys() {
+  static const std::vector<std::pair<std::string_view, Setter>> table = {
+      {"root", [](Config& c, const std::string& v) { return set_path(c.root, v); }},
+      {"rootfstype", [](Config& c, const std::string& v) { c.rootfstype = v; return std::optional<std::string>{}; }},
+      {"rootflags", [](Config& c, const std::string& v) { c.rootflags = v; return std::optional<std::string>{}; }},
+      {"rootwait", [](Config& c, const std::string& v) { return set_seconds(c.rootwait, v, 3600); }},
+      {"sysroot",
+       [](Config& c, const std::string& v) -> std::optional<std::string> {
+         if (v.empty() || v.find('/') != std::string::npos || v == "." || v == "..")
+           return "expected a directory name on the root partition (no '/')";
+         c.sysroot = v;
+         return std::nullopt;
+       }},
+      {"init",
+       [](Config& c, const std::string& v) -> std::optional<std::string> {
+         if (v.empty() || v[0] != '/') return "expected an absolute path inside the rootfs";
+         c.init = v;
+         return std::nullopt;
+       }},
+      {"onfail",
+       [](Config& c, const std::string& v) -> std::optional<std::string> {
+         if (v == "reboot") c.onfail = OnFail::reboot;
+         else if (v == "halt") c.onfail = OnFail::halt;
+         else if (v == "shell") c.onfail = OnFail::shell;
+         else return "expected reboot, halt or shell";
+         return std::nullopt;
+       }},
+      {"fail_delay", [](Config& c, const std::string& v) { return set_seconds(c.fail_delay, v, 86400); }},
+      {"modules", [](Config& c, const std::string& v) { c.modules = split_list(v); return std::optional<std::string>{}; }},
+  };
+  return table;
+}
+
+void apply(Config& c, std::vector<std::string>& warnings, std::string_view source, std::string_view key,
+           const std::string& value) {
+  for (const auto& [name, set] : keys()) {
+    if (name != key) continue;
+    if (auto err = set(c, value))
+      warnings.push_back(fmt::format("{}: bad value '{}' for {}: {}; previous value kept - fix it there", source,
+                                     value, key, *err));
+    return;
+  }
+  warnings.push_back(fmt::format("{}: unknown key '{}' ignored - check its spelling", source, key));
+}
+
+void apply_keyfile(Config& c, std::vector<std::string>& warnings, std::string_view text) {
+  g_autoptr(GKeyFile) kf = g_key_file_new();
+  g_autoptr(GError) err = nullptr;
+  if (!g_key_file_load_from_data(kf, text.data(), text.size(), G_KEY_FILE_NONE, &err)) {
+    warnings.push_back(fmt::format("/etc/lota.conf: unreadable ({}); using defaults and the kernel command line",
+                                   err->message));
+    return;
+  }
+  gsize n = 0;
+  g_auto(GStrv) names = g_key_file_get_keys(kf, "lota", &n, nullptr);
+  for (gsize i = 0; names && i < n; ++i) {
+    g_autofree char* v = g_key_file_get_string(kf, "lota", names[i], nullptr);
+    apply(c, warnings, "/etc/lota.conf", names[i], v ? v : "");
+  }
+}
+
+}  // namespace
+
+ConfigLoad load_config(std::string_view keyfile_text, const std::vector<CmdlineParam>& cmdline) {
+  ConfigLoad out;
+  if (!keyfile_text.empty()) apply_keyfile(out.config, out.warnings, keyfile_text);
+  for (const auto& p : cmdline) {
+    if (!p.key.starts_with("lota.")) continue;
+    apply(out.config, out.warnings, "the kernel command line", std::string_view(p.key).substr(5),
+          p.value.value_or(""));
+  }
+  return out;
+}
+
+const char* to_string(OnFail f) {
+  switch (f) {
+    case OnFail::halt: return "halt";
+    case OnFail::shell: return "shell";
+    default: return "reboot";
+  }
+}
+
+}  // namespace lota

@@ -1,0 +1,17 @@
+# Shared settings for lota's host scripts. Sourced, never run.
+# LOTA_CACHE holds everything built or downloaded outside the checkout, so a fresh
+# clone (CI) reuses it; delete it to force a cold set-up.
+set -euo pipefail
+LOTA_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LOTA_CACHE=${LOTA_CACHE:-$HOME/.cache/lota}
+LOTA_JOBS=${LOTA_JOBS:-$(nproc)}
+export LOTA_TOP LOTA_CACHE LOTA_JOBS
+
+log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Version of a Debian source package as the mirror serves it now.
+src_version() { apt-cache showsrc "$1" | awk '/^Version:/{print $2}' | sort -V | tail -n1; }
+
+# Short stable hash of strings and files, used to key cache directories.
+cache_key() { { printf '%s\n' "$@"; } | sha256sum | cut -c1-12; }
