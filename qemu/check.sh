@@ -1,0 +1,25 @@
+# Log assertions for QEMU boot tests. Sourced. Each check prints one line and counts.
+passed=${passed:-0}; failed=${failed:-0}
+failures=()
+
+# expect LOG REGEX WHAT: the serial log must contain a line matching REGEX.
+expect() {
+  if grep -qE "$2" "$1"; then return 0; fi
+  echo "    missing: $3 (/$2/)"; return 1
+}
+# reject LOG REGEX WHAT: no line may match.
+reject() {
+  if ! grep -qE "$2" "$1"; then return 0; fi
+  echo "    found: $3: $(grep -m1 -E "$2" "$1")"; return 1
+}
+# verdict NAME STATUS LOG: record one test's result.
+verdict() {
+  if [ "$2" -eq 0 ]; then
+    passed=$((passed + 1)); echo "PASS $1"
+  else
+    failed=$((failed + 1)); failures+=("$1"); echo "FAIL $1 (serial log: $3)"
+    echo "    --- last lines of $3 ---"; tail -n 15 "$3" | sed 's/^/    | /'
+  fi
+}
+# Guest-side timestamp (seconds) of the first lota line matching REGEX.
+lota_time() { grep -m1 -E "lota: \[ *[0-9.]+\] .*$2" "$1" | sed -E 's/.*lota: \[ *([0-9.]+)\].*/\1/'; }
