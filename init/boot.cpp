@@ -13,6 +13,7 @@
 #include "modules.hpp"
 #include "mount.hpp"
 #include "switch_root.hpp"
+#include "update.hpp"
 #include "version.hpp"
 
 namespace lota {
@@ -94,6 +95,8 @@ Error boot(const Config& config) {
 
   if (auto st = mount_device(*device, kPartMount, config.rootfstype, 0, config.rootflags); !st) return st.error();
   log::info("mounted {} on {}", *device, kPartMount);
+
+  run_update_flow(config, Layout{kPartMount, config.sysroot}, "/proc/self/exe");
 
   std::string deployment = std::string(kPartMount) + "/" + config.sysroot;
   if (auto st = check_new_root(deployment, config.init); !st) return st.error();

@@ -6,15 +6,14 @@
 #include <exception>
 
 #include "boot.hpp"
+#include "cli.hpp"
 #include "fatal.hpp"
 #include "log.hpp"
 #include "version.hpp"
 
-int main() {
-  if (::getpid() != 1) {
-    std::fprintf(stderr, "lota-init: must run as PID 1 (the initramfs /init)\n");
-    return 2;
-  }
+int main(int argc, char** argv) {
+  // Not PID 1: the same binary is the `lota` command of the booted system.
+  if (::getpid() != 1) return lota::cli_main(argc, argv);
   lota::Config config;  // defaults until the real one is read
   try {
     if (auto st = lota::early_setup(); !st) lota::fatal(config, st.error());

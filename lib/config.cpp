@@ -74,6 +74,39 @@ const std::vector<std::pair<std::string_view, Setter>>& keys() {
        }},
       {"fail_delay", [](Config& c, const std::string& v) { return set_seconds(c.fail_delay, v, 86400); }},
       {"modules", [](Config& c, const std::string& v) { c.modules = split_list(v); return std::optional<std::string>{}; }},
+      {"remote",
+       [](Config& c, const std::string& v) -> std::optional<std::string> {
+         if (!v.empty() && !v.starts_with("http://") && !v.starts_with("https://"))
+           return "expected an http:// or https:// URL";
+         c.remote = v;
+         while (c.remote.ends_with('/')) c.remote.pop_back();
+         return std::nullopt;
+       }},
+      {"branch", [](Config& c, const std::string& v) { return set_path(c.branch, v); }},
+      {"check_timeout", [](Config& c, const std::string& v) { return set_seconds(c.check_timeout, v, 600); }},
+      {"pull_timeout", [](Config& c, const std::string& v) { return set_seconds(c.pull_timeout, v, 86400); }},
+      {"stall_timeout", [](Config& c, const std::string& v) { return set_seconds(c.stall_timeout, v, 3600); }},
+      {"sign_key", [](Config& c, const std::string& v) { c.sign_key = v; return std::optional<std::string>{}; }},
+      {"allow_downgrade",
+       [](Config& c, const std::string& v) -> std::optional<std::string> {
+         if (v == "1" || v == "true" || v == "yes") c.allow_downgrade = true;
+         else if (v == "0" || v == "false" || v == "no") c.allow_downgrade = false;
+         else return "expected 1 or 0";
+         return std::nullopt;
+       }},
+      {"tries",
+       [](Config& c, const std::string& v) -> std::optional<std::string> {
+         double d = 0;
+         if (auto e = set_seconds(d, v, 100)) return "expected a whole number from 1 to 100";
+         if (d < 1 || d != static_cast<int>(d)) return "expected a whole number from 1 to 100";
+         c.tries = static_cast<int>(d);
+         return std::nullopt;
+       }},
+      {"ip", [](Config& c, const std::string& v) { return set_path(c.ip, v); }},
+      {"iface", [](Config& c, const std::string& v) { c.iface = v; return std::optional<std::string>{}; }},
+      {"tls_ca", [](Config& c, const std::string& v) { c.tls_ca = v; return std::optional<std::string>{}; }},
+      {"tls_cert", [](Config& c, const std::string& v) { c.tls_cert = v; return std::optional<std::string>{}; }},
+      {"tls_key", [](Config& c, const std::string& v) { c.tls_key = v; return std::optional<std::string>{}; }},
   };
   return table;
 }

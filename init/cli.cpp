@@ -1,0 +1,107 @@
+#include "cli.hpp"
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "layout.hpp"
+#include "pull_job.hpp"
+#include "repo.hpp"
+#include "state.hpp"
+#include "version.hpp"
+
+namespace lota {
+namespace {
+
+// Where lota-init leaves the root partition mounted for the booted system.
+constexpr const char* kDefaultPart = "/run/lota/root";
+
+int usage() {
+  std::fprintf(stderr,
+               "usage: lota [--root DIR] status [--json] | mark-good | rollback | --version\n"
+               "  --root DIR   the mounted root partition (default %s)\n",
+               kDefaultPart);
+  return 2;
+}
+
+int fail(const std::string& msg) {
+  std::fprintf(stderr, "lota: %s\n", msg.c_str());
+  return 1;
+}
+
+int status(const Layout& l, bool as_json) {
+  auto s = load_state(l.state());
+  if (!s) return fail(s.error().message + " - lota status needs the root partition (see --root)");
+  if (as_json) {
+    std::fputs(serialize_state(*s).c_str(), stdout);
+    return 0;
+  }
+  auto dep = [](const std::optional<Deployment>& d) {
+    return d ? fmt::format("{} ({})", d->version, d->commit.substr(0, 12)) : std::string("none");
+  };
+  fmt::print("deployed: {}\nprevious: {}\n", dep(s->deployed), dep(s->previous));
+  if (s->trial)
+    fmt::print("trial:    {} boot(s) left to confirm (lota mark-good)\n", s->trial->tries_left);
+  else
+    fmt::print("trial:    none (confirmed)\n");
+  fmt::print("step:     {}\nrejected: {}\n", to_string(s->step), s->rejected.size());
+  for (const auto& e : s->events) fmt::print("  event: {}\n", e.text);
+  return 0;
+}
+
+int mark_good(const Layout& l) {
+  auto s = load_state(l.state());
+  if (!s) return fail(s.error().message);
+  if (!s->trial) {
+    fmt::print("lota: {} is already confirmed\n", s->deployed ? s->deployed->version : "the system");
+    return 0;
+  }
+  std::string version = s->deployed ? s->deployed->version : "?";
+  s->trial.reset();
+  s->add_event(fmt::format("{} confirmed healthy", version));
+  if (auto st = save_state(l.state(), *s); !st) return fail(st.error().message);
+  // Free what no kept deployment needs: only lota/deployed and lota/previous hold refs.
+  if (auto repo = Repo::open(l.repo())) {
+    (void)repo->set_ref("lota/pending", "");
+    if (auto freed = repo->prune()) fmt::print("lota: repository pruned, {} bytes freed\n", *freed);
+  }
+  fmt::print("lota: {} confirmed healthy\n", version);
+  return 0;
+}
+
+int request_rollback(const Layout& l) {
+  auto s = load_state(l.state());
+  if (!s) return fail(s.error().message);
+  if (!s->previous) return fail("no previous version to roll back to");
+  // A trial with no tries left makes the next boot roll back, through the same path.
+  s->trial = Trial{s->deployed ? s->deployed->commit : "", 0};
+  s->add_event("rollback requested");
+  if (auto st = save_state(l.state(), *s); !st) return fail(st.error().message);
+  fmt::print("lota: the next boot rolls back to {}\n", s->previous->version);
+  return 0;
+}
+
+}  // namespace
+
+int cli_main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "pull-job") return pull_job_main({args.begin() + 1, args.end()});
+  Layout l{kDefaultPart};
+  if (args.size() >= 2 && args[0] == "--root") {
+    l.part = args[1];
+    args.erase(args.begin(), args.begin() + 2);
+  }
+  if (args.empty()) return usage();
+  const std::string& cmd = args[0];
+  if (cmd == "--version") return std::printf("lota %s\n", kVersion) < 0;
+  if (cmd == "status") return status(l, args.size() > 1 && args[1] == "--json");
+  if (cmd == "mark-good") return mark_good(l);
+  if (cmd == "rollback") return request_rollback(l);
+  return usage();
+}
+
+}  // namespace lota

@@ -1,0 +1,40 @@
+// Deployments on the root partition: sysroot (booted), sysroot.old (the one before),
+// sysroot.new (being checked out). Every change is journalled in the state first and every
+// directory move is atomic (rename, or renameat2 RENAME_EXCHANGE), so sysroot is at each
+// instant a complete checkout of one commit. Each deployment directory carries its commit in
+// the xattr user.lota.commit, which is what recovery trusts.
+#pragma once
+
+#include <string>
+
+#include "layout.hpp"
+#include "repo.hpp"
+#include "result.hpp"
+#include "state.hpp"
+
+namespace lota {
+
+// The commit a deployment directory holds ("" when missing or unmarked).
+std::string deployment_commit(const std::string& dir);
+Status mark_deployment(const std::string& dir, const std::string& commit);
+
+// Finishes or undoes a step that a power cut interrupted, then leaves state.step idle.
+// Returns a one-line description of what it did ("" when there was nothing to do).
+// A deployment it finishes starts a trial of `tries` boots.
+Result<std::string> recover(const Layout& layout, State& state, Repo& repo, int tries);
+
+// Checks out `target` (already in the repo) as the new sysroot, keeping the current one as
+// sysroot.old, and starts a trial of `tries` boots.
+Status deploy(const Layout& layout, State& state, Repo& repo, const Deployment& target, int tries);
+
+// Makes sysroot.old the booted deployment again and rejects the one rolled back from.
+Status rollback(const Layout& layout, State& state);
+
+// If sysroot is missing or holds another commit than the journal says, checks the journal's
+// commit out again from the local repository. Returns what it did ("" when nothing).
+Result<std::string> restore_if_damaged(const Layout& layout, State& state, Repo& repo);
+
+// Recursively deletes a directory tree (no-op when missing).
+Status remove_tree(const std::string& path);
+
+}  // namespace lota

@@ -1,0 +1,158 @@
+#include "pull_job.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <map>
+
+#include "log.hpp"
+#include "unique_fd.hpp"
+
+namespace lota {
+namespace {
+
+constexpr int kProgressFd = 3;
+
+double now() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+std::vector<std::string> to_args(const PullRequest& r) {
+  return {"--repo", r.repo_path, "--url", r.remote.url, "--branch", r.branch, "--commit", r.commit,
+          "--sign-key", r.remote.sign_key, "--tls-ca", r.remote.tls_ca_path,
+          "--tls-cert", r.remote.tls_client_cert_path, "--tls-key", r.remote.tls_client_key_path};
+}
+
+std::string human_bytes(double b) {
+  if (b >= 1024 * 1024) return fmt::format("{:.1f} MiB", b / (1024 * 1024));
+  if (b >= 1024) return fmt::format("{:.0f} KiB", b / 1024);
+  return fmt::format("{:.0f} B", b);
+}
+
+// Records on the pipe: "P <bytes> <fetched> <requested>\n" and a final "E <message>\n".
+void write_record(const std::string& line) {
+  const char* p = line.data();
+  size_t left = line.size();
+  while (left > 0) {
+    ssize_t n = ::write(kProgressFd, p, left);
+    if (n <= 0) return;
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+}
+
+struct Watch {
+  PullReport report;
+  std::string error;
+  std::string partial;
+  double last_byte_time = 0;
+  double last_log = 0;
+  double start = 0;
+
+  void feed(const char* data, size_t n) {
+    partial.append(data, n);
+    size_t nl;
+    while ((nl = partial.find('\n')) != std::string::npos) {
+      std::string line = partial.substr(0, nl);
+      partial.erase(0, nl + 1);
+      if (line.starts_with("E ")) error = line.substr(2);
+      unsigned long long b = 0, f = 0, r = 0;
+      if (std::sscanf(line.c_str(), "P %llu %llu %llu", &b, &f, &r) == 3) {
+        if (b > report.progress.bytes) last_byte_time = now();
+        report.progress = {b, f, r};
+      }
+    }
+  }
+
+  void maybe_log(bool final) {
+    double t = now();
+    if (!final && t - last_log < 1.0) return;
+    last_log = t;
+    const auto& p = report.progress;
+    double elapsed = std::max(0.001, t - start);
+    int pct = p.requested ? static_cast<int>(100.0 * static_cast<double>(p.fetched) / static_cast<double>(p.requested)) : 0;
+    log::info("pull: {} , {}/{} objects, {}/s, {}%", human_bytes(static_cast<double>(p.bytes)), p.fetched, p.requested,
+              human_bytes(static_cast<double>(p.bytes) / elapsed), pct);
+  }
+};
+
+}  // namespace
+
+Result<PullReport> supervise_pull(const std::string& self_exe, const PullRequest& request, const PullLimits& limits) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return errno_error("pipe for the pull job");
+  UniqueFd rd(fds[0]), wr(fds[1]);
+  std::vector<std::string> args = {"lota", "pull-job"};
+  for (auto& a : to_args(request)) args.push_back(a);
+  pid_t pid = ::fork();
+  if (pid < 0) return errno_error("starting the pull job");
+  if (pid == 0) {
+    ::dup2(wr.get(), kProgressFd);  // dup2 clears O_CLOEXEC on the copy
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(self_exe.c_str(), argv.data());
+    ::_exit(127);
+  }
+  wr.reset();
+  Watch w;
+  w.start = w.last_byte_time = w.last_log = now();
+  std::string timeout_error;
+  for (;;) {
+    pollfd p{rd.get(), POLLIN, 0};
+    int r = ::poll(&p, 1, 200);
+    if (r > 0) {
+      char buf[4096];
+      ssize_t n = ::read(rd.get(), buf, sizeof buf);
+      if (n == 0) break;  // the child closed its end: it is done
+      if (n > 0) w.feed(buf, static_cast<size_t>(n));
+    }
+    double t = now();
+    if (t - w.start > limits.deadline_s)
+      timeout_error = fmt::format("download took longer than lota.pull_timeout={:g} s", limits.deadline_s);
+    else if (t - w.last_byte_time > limits.stall_s)
+      timeout_error = fmt::format("download stalled: no data for {:g} s (lota.stall_timeout)", limits.stall_s);
+    if (!timeout_error.empty()) {
+      ::kill(pid, SIGKILL);
+      break;
+    }
+    w.maybe_log(false);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  w.report.seconds = now() - w.start;
+  w.maybe_log(true);
+  if (!timeout_error.empty()) return make_error("{}; kept what was fetched for the next boot", timeout_error);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return make_error("{}", w.error.empty() ? fmt::format("pull job failed (status {})", status) : w.error);
+  return w.report;
+}
+
+int pull_job_main(const std::vector<std::string>& args) {
+  std::map<std::string, std::string> opt;
+  for (size_t i = 0; i + 1 < args.size(); i += 2) opt[args[i]] = args[i + 1];
+  PullRequest r{opt["--repo"], {opt["--url"], opt["--sign-key"], opt["--tls-ca"], opt["--tls-cert"], opt["--tls-key"]},
+                opt["--branch"], opt["--commit"]};
+  auto fail = [](const Error& e) {
+    write_record("E " + e.message + "\n");
+    return 1;
+  };
+  auto repo = Repo::open(r.repo_path);
+  if (!repo) return fail(repo.error());
+  if (auto st = repo->set_remote("lota", r.remote); !st) return fail(st.error());
+  auto on_progress = [](const PullProgress& p) {
+    write_record(fmt::format("P {} {} {}\n", p.bytes, p.fetched, p.requested));
+  };
+  if (auto st = repo->pull("lota", r.branch, r.commit, on_progress); !st) return fail(st.error());
+  return 0;
+}
+
+}  // namespace lota

@@ -1,0 +1,78 @@
+// The device's OSTree repository (bare mode, on the root partition), through libostree.
+// GObjects are owned with g_autoptr; GErrors become lota::Error once, here.
+#pragma once
+
+#include <ostree.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "result.hpp"
+
+namespace lota {
+
+struct CommitInfo {
+  std::string checksum;
+  std::string version;  // commit metadata "version"
+  uint64_t timestamp = 0;
+  std::string parent;
+};
+
+struct RemoteSettings {
+  std::string url;
+  std::string sign_key;     // base64 ed25519 public key; empty: signatures not required
+  std::string tls_ca_path;  // CA bundle for https; empty: system default
+  std::string tls_client_cert_path;
+  std::string tls_client_key_path;
+};
+
+struct PullProgress {
+  uint64_t bytes = 0;
+  uint64_t fetched = 0;     // objects + delta parts fetched
+  uint64_t requested = 0;   // objects + delta parts known so far
+};
+
+class Repo {
+ public:
+  // Opens the repository at path, creating a bare one if there is none.
+  static Result<Repo> open_or_create(const std::string& path);
+  static Result<Repo> open(const std::string& path);
+
+  Status set_remote(const std::string& name, const RemoteSettings& settings);
+
+  // Pulls exactly `commit` of `branch` from remote `name`; static deltas are used when the
+  // server has one from a commit we hold. `on_progress` is called from the pull's main loop.
+  Status pull(const std::string& remote, const std::string& branch, const std::string& commit,
+              const std::function<void(const PullProgress&)>& on_progress);
+
+  Result<CommitInfo> commit_info(const std::string& checksum) const;
+  bool has_commit(const std::string& checksum) const;
+
+  // The commit must carry a valid ed25519 signature from `public_key` (base64).
+  Status verify_signature(const std::string& checksum, const std::string& public_key) const;
+
+  // Hardlink checkout (no copy fallback) of `checksum` into the new directory `dest`.
+  Status checkout(const std::string& checksum, const std::string& dest) const;
+
+  Status set_ref(const std::string& ref, const std::string& checksum);  // empty checksum deletes
+  // Deletes every object not reachable from a ref; returns bytes freed.
+  Result<uint64_t> prune();
+
+  OstreeRepo* get() const { return repo_; }
+
+  Repo(Repo&& o) noexcept : repo_(o.repo_) { o.repo_ = nullptr; }
+  Repo& operator=(Repo&&) = delete;
+  Repo(const Repo&) = delete;
+  ~Repo() { g_clear_object(&repo_); }
+
+ private:
+  explicit Repo(OstreeRepo* repo) : repo_(repo) {}
+  OstreeRepo* repo_ = nullptr;
+};
+
+// "<what>: <GError message>"
+Error gerror(const std::string& what, const GError* error);
+
+}  // namespace lota

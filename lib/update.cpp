@@ -1,0 +1,213 @@
+#include "update.hpp"
+
+#include <sys/statvfs.h>
+#include <time.h>
+
+#include <cctype>
+
+#include "deploy.hpp"
+#include "file.hpp"
+#include "http.hpp"
+#include "ipconfig.hpp"
+#include "log.hpp"
+#include "mount.hpp"
+#include "network.hpp"
+#include "pull_job.hpp"
+#include "repo.hpp"
+#include "state.hpp"
+
+namespace lota {
+namespace {
+
+constexpr uint64_t kMinFreeBytes = 16ull << 20;
+
+double now() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+std::string trim(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  size_t i = 0;
+  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  return s.substr(i);
+}
+
+bool is_checksum(const std::string& s) {
+  if (s.size() != 64) return false;
+  for (char c : s)
+    if (!std::isxdigit(static_cast<unsigned char>(c)) || std::isupper(static_cast<unsigned char>(c))) return false;
+  return true;
+}
+
+std::string short_id(const std::string& c) { return c.substr(0, 12); }
+
+// Records an event in the state and says it on the console; a state that cannot be saved is
+// reported but does not stop the boot.
+void note(const Layout& l, State& s, const std::string& text) {
+  log::info("{}", text);
+  s.add_event(text);
+  if (auto st = save_state(l.state(), s); !st) log::warn("{}", st.error().message);
+}
+
+// Trial bookkeeping: returns false when the deployed version ran out of tries (roll back).
+bool count_trial_boot(const Layout& l, State& s) {
+  if (!s.trial || !s.deployed || s.trial->commit != s.deployed->commit) return true;
+  if (s.trial->tries_left <= 0) return false;
+  s.trial->tries_left--;
+  note(l, s, fmt::format("trial boot of {} ({} left after this one); the system confirms with 'lota mark-good'",
+                         s.deployed->version, s.trial->tries_left));
+  return true;
+}
+
+Status check_free_space(const Layout& l) {
+  struct statvfs v{};
+  if (::statvfs(l.part.c_str(), &v) != 0) return errno_error("checking free space on {}", l.part);
+  uint64_t free_bytes = static_cast<uint64_t>(v.f_bavail) * v.f_frsize;
+  if (free_bytes < kMinFreeBytes)
+    return make_error("only {} MiB free on the root partition (need {} MiB) - update skipped", free_bytes >> 20,
+                      kMinFreeBytes >> 20);
+  return {};
+}
+
+// Network up, then the remote's answer, inside lota.check_timeout in total.
+Result<std::string> network_and_check(const Config& c) {
+  const double deadline = now() + c.check_timeout;
+  auto ip = parse_ip_config(c.ip);
+  if (!ip) return ip.error();
+  if (ip->mode != IpConfig::Mode::off) {
+    auto up = network_up(*ip, c.iface, c.check_timeout, "/etc/resolv.conf");
+    if (!up) return make_error("network: {}", up.error().message);
+    log::info("network: {} {} ({})", up->iface, up->address, up->how);
+  }
+  return check_remote(c, std::max(0.5, deadline - now()));
+}
+
+// Pull, verify, deploy one commit. Errors leave sysroot as it was.
+Status fetch_and_deploy(const Config& c, const Layout& l, State& s, Repo& repo, const std::string& commit,
+                        const std::string& key, const std::string& self_exe) {
+  LOTA_TRY(check_free_space(l));
+  PullRequest req{l.repo(), {c.remote, key, c.tls_ca, c.tls_cert, c.tls_key}, c.branch, commit};
+  // Always through libostree, even when the commit object is here: a pull cut short leaves
+  // the commit marked partial, and the pull completes it.
+  auto report = supervise_pull(self_exe, req, {c.pull_timeout, c.stall_timeout});
+  if (!report) return report.error();
+  log::info("pull: done, {} bytes in {:.1f} s", report->progress.bytes, report->seconds);
+  if (!key.empty()) {
+    LOTA_TRY(repo.verify_signature(commit, key));
+    log::info("signature of {} verified (ed25519)", short_id(commit));
+  }
+  auto info = repo.commit_info(commit);
+  if (!info) return info.error();
+  if (s.deployed && !c.allow_downgrade) {
+    auto cur = repo.commit_info(s.deployed->commit);
+    if (cur && info->timestamp < cur->timestamp)
+      return make_error("commit {} ({}) is older than the deployed {} - downgrade refused (lota.allow_downgrade=1 "
+                        "permits it)",
+                        short_id(commit), info->version, s.deployed->version);
+  }
+  LOTA_TRY(repo.set_ref("lota/pending", commit));
+  LOTA_TRY(deploy(l, s, repo, Deployment{commit, info->version}, c.tries));
+  (void)repo.set_ref("lota/pending", "");
+  return {};
+}
+
+}  // namespace
+
+Result<std::string> load_sign_key(const std::string& setting) {
+  if (setting.empty()) return std::string();
+  std::string key = setting;
+  if (setting[0] == '/') {
+    auto text = read_file(setting);
+    if (!text) return make_error("lota.sign_key: {}", text.error().message);
+    key = trim(*text);
+  }
+  if (key.size() != 44 || key.back() != '=')
+    return make_error("lota.sign_key: not a base64 ed25519 public key (44 characters, from scripts/keygen)");
+  return key;
+}
+
+Result<std::string> check_remote(const Config& c, double timeout_s) {
+  HttpOptions o;
+  o.timeout_s = timeout_s;
+  o.ca_file = c.tls_ca;
+  o.client_cert = c.tls_cert;
+  o.client_key = c.tls_key;
+  o.max_bytes = 4096;
+  auto body = http_get(c.remote + "/refs/heads/" + c.branch, o);
+  if (!body) return body.error();
+  std::string commit = trim(*body);
+  if (!is_checksum(commit))
+    return make_error("{}/refs/heads/{} is not a commit checksum - is lota.remote= an OSTree repo?", c.remote,
+                      c.branch);
+  return commit;
+}
+
+UpdateOutcome run_update_flow(const Config& c, const Layout& l, const std::string& self_exe) {
+  UpdateOutcome out;
+  auto loaded = load_state(l.state());
+  if (!loaded) {
+    log::error("{} - booting without updates; delete it to start afresh", loaded.error().message);
+    return {"state unreadable", false};
+  }
+  State s = std::move(*loaded);
+  if (auto st = make_dirs(l.state_dir()); !st) log::warn("{}", st.error().message);
+  auto repo = Repo::open_or_create(l.repo());
+  if (!repo) {
+    log::error("{} - booting without updates", repo.error().message);
+    return {"repository unusable", false};
+  }
+  if (auto did = recover(l, s, *repo, c.tries); !did)
+    log::error("recovery: {}", did.error().message);
+  else if (!did->empty())
+    log::info("recovery: {}", *did);
+
+  if (!count_trial_boot(l, s)) {
+    std::string bad = s.deployed ? s.deployed->version : "?";
+    log::warn("{} was never confirmed healthy: rolling back", bad);
+    if (auto st = rollback(l, s); !st) log::error("rollback: {}", st.error().message);
+    else log::info("rolled back to {}; {} will not be installed again", s.deployed->version, bad);
+  }
+  if (auto did = restore_if_damaged(l, s, *repo); !did) log::error("{}", did.error().message);
+  else if (!did->empty()) log::warn("{}", *did);
+
+  if (c.remote.empty()) return {"no remote configured", false};
+  if (s.trial) {
+    note(l, s, fmt::format("{} is on trial: no update check until it is confirmed", s.deployed->version));
+    return {"on trial", false};
+  }
+  auto key = load_sign_key(c.sign_key);
+  if (!key) {
+    log::error("{} - update check skipped", key.error().message);
+    return {"bad sign key", false};
+  }
+  log::info("checking {} branch {} (budget {:g} s)", c.remote, c.branch, c.check_timeout);
+  auto commit = network_and_check(c);
+  if (!commit) {
+    log::warn("update check failed: {}; booting the current version", commit.error().message);
+    return {"check failed", false};
+  }
+  if (s.deployed && *commit == s.deployed->commit) {
+    log::info("up to date: {} ({})", s.deployed->version, short_id(*commit));
+    return {"up to date", false};
+  }
+  if (s.is_rejected(*commit)) {
+    log::info("remote offers {} which was rolled back before: ignored until a newer commit", short_id(*commit));
+    return {"rejected", false};
+  }
+  log::info("update available: {} -> {}", s.deployed ? short_id(s.deployed->commit) : "none", short_id(*commit));
+  std::string from = s.deployed ? s.deployed->version : "nothing";
+  if (auto st = fetch_and_deploy(c, l, s, *repo, *commit, *key, self_exe); !st) {
+    log::error("update to {} failed: {}; booting {}", short_id(*commit), st.error().message, from);
+    s.add_event("update failed: " + st.error().message);
+    (void)save_state(l.state(), s);
+    return {"update failed", false};
+  }
+  out.summary = fmt::format("updated {} -> {} ({})", from, s.deployed->version, short_id(s.deployed->commit));
+  out.deployed_new = true;
+  log::info("{}", out.summary);
+  return out;
+}
+
+}  // namespace lota
