@@ -78,7 +78,7 @@ struct Watch {
     const auto& p = report.progress;
     double elapsed = std::max(0.001, t - start);
     int pct = p.requested ? static_cast<int>(100.0 * static_cast<double>(p.fetched) / static_cast<double>(p.requested)) : 0;
-    log::info("pull: {} , {}/{} objects, {}/s, {}%", human_bytes(static_cast<double>(p.bytes)), p.fetched, p.requested,
+    log::info("pull: {}, {}/{} objects, {}/s, {}%", human_bytes(static_cast<double>(p.bytes)), p.fetched, p.requested,
               human_bytes(static_cast<double>(p.bytes) / elapsed), pct);
   }
 };
