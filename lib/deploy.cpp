@@ -116,9 +116,10 @@ Status deploy(const Layout& l, State& state, Repo& repo, const Deployment& targe
   state.deployed = target;
   state.pending.reset();
   state.step = Step::idle;
-  state.trial = Trial{target.commit, tries};
-  state.add_event(fmt::format("deployed {} ({}), on trial for {} boots", target.version, target.commit.substr(0, 12),
-                              tries));
+  // This boot is the first of the `tries` the new version gets.
+  state.trial = Trial{target.commit, tries - 1};
+  state.add_event(fmt::format("deployed {} ({}), on trial for {} boot(s)", target.version,
+                              target.commit.substr(0, 12), tries));
   LOTA_TRY(repo.set_ref("lota/deployed", target.commit));
   if (current) LOTA_TRY(repo.set_ref("lota/previous", current->commit));
   return save_state(l.state(), state);
@@ -177,7 +178,7 @@ Result<std::string> recover(const Layout& l, State& state, Repo& repo, int tries
       std::optional<Deployment> current = state.deployed;
       state.previous = current;
       state.deployed = target;
-      state.trial = Trial{target.commit, tries};
+      state.trial = Trial{target.commit, tries - 1};
       state.pending.reset();
       state.step = Step::idle;
       LOTA_TRY(repo.set_ref("lota/deployed", target.commit));
