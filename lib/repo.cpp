@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "mount.hpp"
+
 namespace lota {
 
 Error gerror(const std::string& what, const GError* error) {
@@ -11,6 +13,8 @@ Error gerror(const std::string& what, const GError* error) {
 }
 
 Result<Repo> Repo::open_or_create(const std::string& path) {
+  if (auto slash = path.rfind('/'); slash != std::string::npos && slash > 0)
+    LOTA_TRY(make_dirs(path.substr(0, slash)));
   g_autoptr(GError) error = nullptr;
   OstreeRepo* repo = ostree_repo_create_at(AT_FDCWD, path.c_str(), OSTREE_REPO_MODE_BARE, nullptr, nullptr, &error);
   if (!repo) return gerror(fmt::format("opening the repository {}", path), error);

@@ -1,0 +1,173 @@
+#include "update_rig.hpp"
+
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "deploy.hpp"
+#include "loop_device.hpp"
+#include "mount.hpp"
+#include "pull_job.hpp"
+#include "repo.hpp"
+
+namespace lota::test {
+
+int sh(const std::string& cmd) {
+  int rc = std::system(cmd.c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
+}
+
+std::string sh_out(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  ::pclose(p);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+namespace {
+
+void private_mount_namespace() {
+  static bool done = [] {
+    return ::unshare(CLONE_NEWNS) == 0 && ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0;
+  }();
+  REQUIRE(done);
+}
+
+const char* env_or(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : fallback;
+}
+
+}  // namespace
+
+UpdateRig::UpdateRig() {
+  private_mount_namespace();
+  char tmpl[] = "/tmp/lota-update-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl));
+  dir = tmpl;
+  repo = dir + "/server-repo";
+  top = env_or("LOTA_TOP", ".");
+  self_exe = env_or("LOTA_SELF_EXE", "");
+  REQUIRE(!self_exe.empty());
+  ostree = std::string(env_or("HOME", "/root")) + "/.cache/lota/deps/amd64/bin/ostree";
+  REQUIRE(sh(top + "/scripts/keygen " + dir + "/keys 2>/dev/null") == 0);
+  pubkey = sh_out("cat " + dir + "/keys/ed25519.pub");
+  // The device's root partition: a real ext4 image (user xattrs on, as mkfs.ext4 makes it).
+  std::string img = dir + "/p2.ext4";
+  REQUIRE(sh("mkfs.ext4 -q -F " + img + " 64M") == 0);
+  test::LoopDevice loop(img);
+  REQUIRE(loop.ok());
+  layout.part = dir + "/part";
+  REQUIRE(mount_device(loop.path(), layout.part, "", 0, "").ok());
+  REQUIRE(make_dirs(layout.state_dir()).ok());
+}
+
+UpdateRig::~UpdateRig() {
+  stop_server();
+  ::umount2(layout.part.c_str(), MNT_DETACH);
+  sh("rm -rf " + dir);
+}
+
+std::string UpdateRig::publish(const std::string& version, bool sign) {
+  std::string tree = dir + "/rootfs-" + version;
+  sh("rm -rf " + tree);
+  REQUIRE(sh("mkdir -p " + tree + "/sbin " + tree + "/etc " + tree + "/usr/share/data") == 0);
+  REQUIRE(sh("printf '#!/bin/sh\\necho " + version + "\\n' > " + tree + "/sbin/init && chmod 755 " + tree +
+             "/sbin/init") == 0);
+  REQUIRE(sh("echo " + version + " > " + tree + "/etc/version") == 0);
+  // Some bulk that stays the same between versions, and some that changes.
+  REQUIRE(sh("head -c 300000 /dev/zero | tr '\\0' 'a' > " + tree + "/usr/share/data/common") == 0);
+  REQUIRE(sh("head -c 20000 /dev/urandom > " + tree + "/usr/share/data/changes") == 0);
+  std::string key = sign ? " --key " + dir + "/keys/ed25519.secret" : "";
+  std::string commit = sh_out(top + "/scripts/publish " + tree + " --repo " + repo + " --branch test/stable --version " +
+                              version + key + " 2>/dev/null");
+  REQUIRE(commit.size() == 64);
+  return commit;
+}
+
+void UpdateRig::start_server(const std::string& mode, int rate) {
+  stop_server();
+  std::string port_file = dir + "/port";
+  ::unlink(port_file.c_str());
+  server_pid_ = ::fork();
+  if (server_pid_ == 0) {
+    std::string rate_s = std::to_string(rate);
+    std::string log = dir + "/http.log";
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::dup2(fd, 2);
+    ::execlp("python3", "python3", (top + "/tests/http_server.py").c_str(), repo.c_str(), port_file.c_str(), "--mode",
+             mode.c_str(), "--rate", rate_s.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  for (int i = 0; i < 100 && read_text(port_file).empty(); ++i) ::usleep(50000);
+  port = std::atoi(read_text(port_file).c_str());
+  REQUIRE(port > 0);
+}
+
+void UpdateRig::stop_server() {
+  if (server_pid_ > 0) {
+    ::kill(server_pid_, SIGKILL);
+    ::waitpid(server_pid_, nullptr, 0);
+  }
+  server_pid_ = -1;
+}
+
+void UpdateRig::factory(const std::string& version) {
+  std::string commit = sh_out(ostree + " --repo=" + repo + " rev-parse test/stable");
+  auto r = Repo::open_or_create(layout.repo());
+  if (!r) FAIL(r.error().message);
+  bool own_server = server_pid_ < 0;
+  if (own_server) start_server();
+  PullRequest req{layout.repo(), {"http://127.0.0.1:" + std::to_string(port), "", "", "", ""}, "test/stable", commit};
+  REQUIRE(supervise_pull(self_exe, req, {30, 10}).ok());
+  if (own_server) stop_server();
+  State s;
+  REQUIRE(deploy(layout, s, *r, Deployment{commit, version}, 1).ok());
+  s.trial.reset();
+  REQUIRE(save_state(layout.state(), s).ok());
+}
+
+Config UpdateRig::config() const {
+  Config c;
+  c.remote = "http://127.0.0.1:" + std::to_string(port);
+  c.branch = "test/stable";
+  c.ip = "off";
+  c.sign_key = pubkey;
+  c.check_timeout = 3;
+  c.pull_timeout = 20;
+  c.stall_timeout = 3;
+  c.tries = 2;
+  return c;
+}
+
+State UpdateRig::state() const {
+  auto s = load_state(layout.state());
+  REQUIRE(s.ok());
+  return *s;
+}
+
+bool UpdateRig::repo_fsck_clean() const {
+  return sh(ostree + " --repo=" + layout.repo() + " fsck -q >/dev/null 2>&1") == 0;
+}
+
+}  // namespace lota::test
