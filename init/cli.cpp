@@ -1,6 +1,7 @@
 #include "cli.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "pull_job.hpp"
 #include "repo.hpp"
 #include "state.hpp"
+#include "update.hpp"
 #include "version.hpp"
 
 namespace lota {
@@ -23,6 +25,7 @@ constexpr const char* kDefaultPart = "/run/lota/root";
 int usage() {
   std::fprintf(stderr,
                "usage: lota [--root DIR] status [--json] | mark-good | rollback | --version\n"
+               "       lota check --remote URL [--branch B] [--ca FILE] [--cert FILE --key FILE] [--timeout S]\n"
                "  --root DIR   the mounted root partition (default %s)\n",
                kDefaultPart);
   return 2;
@@ -73,6 +76,27 @@ int mark_good(const Layout& l) {
   return 0;
 }
 
+// lota check --remote URL [--branch B] [--ca F] [--cert F --key F] [--timeout S]: what would
+// the device see? Prints the branch's commit, or why it cannot be had.
+int check(const std::vector<std::string>& args) {
+  Config c;
+  for (size_t i = 0; i + 1 < args.size(); i += 2) {
+    const std::string &k = args[i], &v = args[i + 1];
+    if (k == "--remote") c.remote = v;
+    else if (k == "--branch") c.branch = v;
+    else if (k == "--ca") c.tls_ca = v;
+    else if (k == "--cert") c.tls_cert = v;
+    else if (k == "--key") c.tls_key = v;
+    else if (k == "--timeout") c.check_timeout = std::atof(v.c_str());
+    else return usage();
+  }
+  if (c.remote.empty()) return usage();
+  auto commit = check_remote(c, c.check_timeout);
+  if (!commit) return fail(commit.error().message);
+  std::printf("%s\n", commit->c_str());
+  return 0;
+}
+
 int request_rollback(const Layout& l) {
   auto s = load_state(l.state());
   if (!s) return fail(s.error().message);
@@ -101,6 +125,7 @@ int cli_main(int argc, char** argv) {
   if (cmd == "status") return status(l, args.size() > 1 && args[1] == "--json");
   if (cmd == "mark-good") return mark_good(l);
   if (cmd == "rollback") return request_rollback(l);
+  if (cmd == "check") return check({args.begin() + 1, args.end()});
   return usage();
 }
 
