@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cmdline.hpp"
+#include "deployment_mounts.hpp"
 #include "device.hpp"
 #include "file.hpp"
 #include "log.hpp"
@@ -100,8 +101,9 @@ Error boot(const Config& config) {
 
   std::string deployment = std::string(kPartMount) + "/" + config.sysroot;
   if (auto st = check_new_root(deployment, config.init); !st) return st.error();
-  if (auto st = make_dirs(kNewRoot); !st) return st.error();
-  if (auto st = mount_fs(deployment, kNewRoot, "", MS_BIND); !st) return st.error();
+  auto mounted = mount_deployment(Layout{kPartMount, config.sysroot}, deployment, kNewRoot);
+  if (!mounted) return mounted.error();
+  if (!mounted->empty()) log::warn("{}", *mounted);
 
   log::info("switching root to {} on {}, exec {}", config.sysroot, *device, config.init);
   if (auto st = switch_root(kNewRoot); !st) return st.error();

@@ -2,6 +2,8 @@
 # LOTA_CACHE holds everything built or downloaded outside the checkout, so a fresh
 # clone (CI) reuses it; delete it to force a cold set-up.
 set -euo pipefail
+# No silent deaths under set -e: name the script, line and command that failed.
+trap 'echo "error: ${BASH_SOURCE[0]##*/} failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 LOTA_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LOTA_CACHE=${LOTA_CACHE:-$HOME/.cache/lota}
 LOTA_JOBS=${LOTA_JOBS:-$(nproc)}
