@@ -1,0 +1,45 @@
+#include <catch2/catch.hpp>
+
+#include "state.hpp"
+
+using namespace lota;
+
+TEST_CASE("state survives a round trip") {
+  State s;
+  s.deployed = Deployment{std::string(64, 'a'), "2.0"};
+  s.previous = Deployment{std::string(64, 'b'), "1.0"};
+  s.step = Step::swap;
+  s.pending = Deployment{std::string(64, 'c'), "3.0"};
+  s.trial = Trial{std::string(64, 'a'), 2};
+  s.rejected = {std::string(64, 'd')};
+  s.add_event("hello");
+  auto back = parse_state(serialize_state(s));
+  REQUIRE(back.ok());
+  CHECK(back->deployed == s.deployed);
+  CHECK(back->previous == s.previous);
+  CHECK(back->pending == s.pending);
+  CHECK(back->step == Step::swap);
+  CHECK(back->trial->tries_left == 2);
+  CHECK(back->is_rejected(std::string(64, 'd')));
+  CHECK(back->events.back().text == "hello");
+}
+
+TEST_CASE("events are bounded") {
+  State s;
+  for (int i = 0; i < 100; ++i) s.add_event(std::to_string(i));
+  CHECK(s.events.size() == 32);
+  CHECK(s.events.back().text == "99");
+}
+
+TEST_CASE("a damaged state file is an error naming what is wrong, never a crash") {
+  CHECK_FALSE(parse_state("").ok());
+  CHECK_FALSE(parse_state("{").ok());
+  CHECK_FALSE(parse_state("[1,2]").ok());
+  CHECK_FALSE(parse_state(R"({"format": 9})").ok());
+  CHECK_FALSE(parse_state(R"({"format": 1, "step": "dance"})").ok());
+  CHECK_FALSE(parse_state(R"({"format": 1, "deployed": {"version": "1"}})").ok());
+  CHECK_FALSE(parse_state(R"({"format": 1, "trial": {"commit": 5}})").ok());
+  auto e = parse_state(R"({"format": 1, "step": "dance"})");
+  CHECK(e.error().message.find("dance") != std::string::npos);
+  CHECK(parse_state(R"({"format": 1})").ok());
+}
