@@ -82,6 +82,7 @@ const std::vector<std::pair<std::string_view, Setter>>& keys() {
          while (c.remote.ends_with('/')) c.remote.pop_back();
          return std::nullopt;
        }},
+      {"boot", [](Config& c, const std::string& v) { return set_path(c.boot, v); }},
       {"branch", [](Config& c, const std::string& v) { return set_path(c.branch, v); }},
       {"check_timeout", [](Config& c, const std::string& v) { return set_seconds(c.check_timeout, v, 600); }},
       {"pull_timeout", [](Config& c, const std::string& v) { return set_seconds(c.pull_timeout, v, 86400); }},

@@ -193,8 +193,8 @@ Result<std::string> recover(const Layout& l, State& state, Repo& repo, int tries
       break;
     }
     case Step::bootset:
-      state.step = Step::idle;
-      break;
+      // Redone by the caller (update.cpp, sync_boot_set): it needs the boot partition.
+      return did;
   }
   state.add_event(did);
   LOTA_TRY(save_state(l.state(), state));

@@ -8,6 +8,7 @@ namespace lota {
 struct Layout {
   std::string part;  // mount point of the root partition
   std::string sysroot_name = "sysroot";
+  std::string boot_mount = "/run/lota/boot";  // where the boot partition is mounted while updated
 
   std::string repo() const { return part + "/ostree/repo"; }
   std::string sysroot() const { return part + "/" + sysroot_name; }

@@ -1,11 +1,14 @@
 #include "update.hpp"
 
+#include <sys/mount.h>
 #include <sys/statvfs.h>
 #include <time.h>
 
 #include <cctype>
 
+#include "bootset.hpp"
 #include "deploy.hpp"
+#include "device.hpp"
 #include "file.hpp"
 #include "http.hpp"
 #include "ipconfig.hpp"
@@ -49,6 +52,27 @@ void note(const Layout& l, State& s, const std::string& text) {
   log::info("{}", text);
   s.add_event(text);
   if (auto st = save_state(l.state(), s); !st) log::warn("{}", st.error().message);
+}
+
+// Makes the boot partition's active boot set match the deployed sysroot (after a deployment,
+// a rollback, or a power cut in between), journalled as step `bootset`.
+Status sync_boot_set(const Config& c, const Layout& l, State& s) {
+  if (c.boot.empty() || c.boot == "none" || !s.deployed) return {};
+  auto dev = wait_for_device(c.boot, 3.0);
+  if (!dev) return make_error("boot partition: {} (lota.boot=none if the board has none)", dev.error().message);
+  LOTA_TRY(mount_device(*dev, l.boot_mount, "", MS_NOATIME, ""));
+  MountGuard guard(l.boot_mount);
+  s.step = Step::bootset;
+  s.pending = s.deployed;
+  LOTA_TRY(save_state(l.state(), s));
+  auto did = install_boot_set(l.boot_mount, l.sysroot());
+  if (!did) return did.error();
+  s.step = Step::idle;
+  s.pending.reset();
+  if (!did->empty()) s.add_event(*did);
+  LOTA_TRY(save_state(l.state(), s));
+  if (!did->empty()) log::info("{}", *did);
+  return {};
 }
 
 // Trial bookkeeping: returns false when the deployed version ran out of tries (roll back).
@@ -158,16 +182,24 @@ UpdateOutcome run_update_flow(const Config& c, const Layout& l, const std::strin
     log::error("{} - booting without updates", repo.error().message);
     return {"repository unusable", false};
   }
+  bool bootset_pending = s.step == Step::bootset;
   if (auto did = recover(l, s, *repo, c.tries); !did)
     log::error("recovery: {}", did.error().message);
   else if (!did->empty())
     log::info("recovery: {}", *did);
+  if (bootset_pending) {
+    if (auto st = sync_boot_set(c, l, s); !st) log::error("{}", st.error().message);
+  }
 
   if (!count_trial_boot(l, s)) {
     std::string bad = s.deployed ? s.deployed->version : "?";
     log::warn("{} was never confirmed healthy: rolling back", bad);
-    if (auto st = rollback(l, s); !st) log::error("rollback: {}", st.error().message);
-    else log::info("rolled back to {}; {} will not be installed again", s.deployed->version, bad);
+    if (auto st = rollback(l, s); !st) {
+      log::error("rollback: {}", st.error().message);
+    } else {
+      log::info("rolled back to {}; {} will not be installed again", s.deployed->version, bad);
+      if (auto bs = sync_boot_set(c, l, s); !bs) log::error("{}", bs.error().message);
+    }
   }
   if (auto did = restore_if_damaged(l, s, *repo); !did) log::error("{}", did.error().message);
   else if (!did->empty()) log::warn("{}", *did);
@@ -204,6 +236,8 @@ UpdateOutcome run_update_flow(const Config& c, const Layout& l, const std::strin
     (void)save_state(l.state(), s);
     return {"update failed", false};
   }
+  // The rootfs is switched; a boot set failure leaves step `bootset` for the next boot to redo.
+  if (auto st = sync_boot_set(c, l, s); !st) log::error("{}; the next boot retries it", st.error().message);
   out.summary = fmt::format("updated {} -> {} ({})", from, s.deployed->version, short_id(s.deployed->commit));
   out.deployed_new = true;
   log::info("{}", out.summary);

@@ -6,7 +6,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 # ota_prepare BOARD DIR PORT: keys, the board's initramfs pointing at http://10.0.2.2:PORT (the
 # host's 127.0.0.1 seen from QEMU's user network), rootfs trees 1.0, 2.0 (adds zlib1g and
-# changes /etc/motd) and 3.0 (never confirms itself), 1.0 published to DIR/repo, and the
+# changes /etc/motd) and 3.0 (never confirms itself; a new initramfs in its boot set), 1.0 published to DIR/repo, and the
 # factory image DIR/factory.img with 1.0 (boot files in DIR/boot/boot.1).
 ota_prepare() {
   local board=$1 dir=$2 port=$3 extra=${4:-}
@@ -21,7 +21,13 @@ $extra}"
   "$LOTA_TOP/scripts/make-rootfs" "$dir/rootfs-1.0" --board "$board" --version 1.0 --initramfs "$dir/initramfs.img"
   "$LOTA_TOP/scripts/make-rootfs" "$dir/rootfs-2.0" --board "$board" --version 2.0 --initramfs "$dir/initramfs.img" \
     --package zlib1g --motd "lota demo 2.0: zlib added, motd changed"
-  "$LOTA_TOP/scripts/make-rootfs" "$dir/rootfs-3.0" --board "$board" --version 3.0 --initramfs "$dir/initramfs.img" \
+  # 3.0 also changes its boot set (an initramfs with another config), so it needs a new one.
+  "$LOTA_TOP/initramfs/build" "$board" "$dir/initramfs-3.0.img" "remote=http://10.0.2.2:$port
+branch=$board/stable
+sign_key=$(cat "$dir/keys/ed25519.pub")
+check_timeout=9${extra:+
+$extra}"
+  "$LOTA_TOP/scripts/make-rootfs" "$dir/rootfs-3.0" --board "$board" --version 3.0 --initramfs "$dir/initramfs-3.0.img" \
     --package zlib1g --no-confirm
   ota_publish "$board" "$dir" 1.0 > /dev/null
   "$LOTA_TOP/scripts/make-image" --repo "$dir/repo" --branch "$board/stable" --out "$dir/factory.img" \

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 
+#include "boot_env.hpp"
 #include "deploy.hpp"
 #include "repo.hpp"
 #include "update_rig.hpp"
@@ -228,4 +229,37 @@ TEST_CASE("update: a power cut during the swap is finished by the next boot", "[
   CHECK(rig.deployed_file("etc/version") == "2.0\n");
   CHECK(read_text(rig.layout.sysroot_old() + "/etc/version") == "1.0\n");
   CHECK(::access(rig.layout.sysroot_new().c_str(), F_OK) != 0);
+}
+
+TEST_CASE("update: boot sets follow the deployment, and the rollback", "[update]") {
+  if (!root()) return;
+  UpdateRig rig;
+  rig.add_boot_partition();
+  rig.publish("1.0", true, true);
+  rig.factory("1.0");
+  rig.publish("2.0", true, true);
+  rig.start_server();
+  std::string boot = rig.layout.boot_mount;
+  auto mounted_env = [&]() {
+    REQUIRE(sh("mkdir -p " + boot + " && mount " + rig.config().boot + " " + boot) == 0);
+    auto env = read_boot_env(boot);
+    std::string v = read_text(boot + "/" + (env ? env->bootset : std::string("none")) + "/vmlinuz");
+    REQUIRE(sh("umount " + boot) == 0);
+    return std::make_pair(env, v);
+  };
+  REQUIRE(rig.run().deployed_new);  // 1.0 had no boot set on the partition: 2.0's goes to boot.2
+  auto [env, kernel] = mounted_env();
+  REQUIRE(env);
+  CHECK(env->bootset == "boot.2");
+  CHECK(env->fallback == "boot.1");
+  CHECK(kernel == "kernel 2.0\n");
+  CHECK(rig.state().step == Step::idle);
+
+  rig.run();  // last trial boot, unconfirmed
+  rig.run();  // rolled back: the env points at the set holding 1.0 ... if there is one
+  auto [env2, kernel2] = mounted_env();
+  REQUIRE(env2);
+  CHECK(rig.state().deployed->version == "1.0");
+  CHECK(kernel2 == "kernel 1.0\n");
+  CHECK(env2->seq > env->seq);
 }

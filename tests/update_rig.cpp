@@ -10,7 +10,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <sstream>
+#include <vector>
 
 #include "deploy.hpp"
 #include "loop_device.hpp"
@@ -88,7 +90,22 @@ UpdateRig::~UpdateRig() {
   sh("rm -rf " + dir);
 }
 
-std::string UpdateRig::publish(const std::string& version, bool sign) {
+void UpdateRig::add_boot_partition() {
+  // Stand-in: this host's kernel has no vfat, so the boot partition here is ext4 (lota probes
+  // the type). The boot set code is filesystem-agnostic; the QEMU tests use the real FAT.
+  std::string img = dir + "/p1.img";
+  if (sh("grep -qw vfat /proc/filesystems || modprobe vfat 2>/dev/null") == 0)
+    REQUIRE(sh("mkfs.vfat -C " + img + " 16384 >/dev/null") == 0);
+  else
+    REQUIRE(sh("mkfs.ext4 -q -F " + img + " 16M") == 0);
+  static std::vector<std::unique_ptr<LoopDevice>> keep;  // attached for the test's lifetime
+  keep.push_back(std::make_unique<LoopDevice>(img));
+  REQUIRE(keep.back()->ok());
+  boot_dev_ = keep.back()->path();
+  layout.boot_mount = dir + "/boot";
+}
+
+std::string UpdateRig::publish(const std::string& version, bool sign, bool with_boot_files) {
   std::string tree = dir + "/rootfs-" + version;
   sh("rm -rf " + tree);
   REQUIRE(sh("mkdir -p " + tree + "/sbin " + tree + "/etc " + tree + "/usr/share/data") == 0);
@@ -98,6 +115,11 @@ std::string UpdateRig::publish(const std::string& version, bool sign) {
   // Some bulk that stays the same between versions, and some that changes.
   REQUIRE(sh("head -c 300000 /dev/zero | tr '\\0' 'a' > " + tree + "/usr/share/data/common") == 0);
   REQUIRE(sh("head -c 20000 /dev/urandom > " + tree + "/usr/share/data/changes") == 0);
+  if (with_boot_files) {
+    std::string k = tree + "/usr/lib/modules/6.1.0-test";
+    REQUIRE(sh("mkdir -p " + k + "/dtb && echo 'kernel " + version + "' > " + k + "/vmlinuz && echo 'initramfs " +
+               version + "' > " + k + "/initramfs.img && echo 'dtb " + version + "' > " + k + "/dtb/board.dtb") == 0);
+  }
   std::string key = sign ? " --key " + dir + "/keys/ed25519.secret" : "";
   std::string commit = sh_out(top + "/scripts/publish " + tree + " --repo " + repo + " --branch test/stable --version " +
                               version + key + " 2>/dev/null");
@@ -157,6 +179,7 @@ Config UpdateRig::config() const {
   c.pull_timeout = 20;
   c.stall_timeout = 3;
   c.tries = 2;
+  c.boot = boot_dev_;
   return c;
 }
 

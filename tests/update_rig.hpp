@@ -23,7 +23,10 @@ class UpdateRig {
   ~UpdateRig();
 
   // A tiny rootfs tree for `version`, committed to branch test/stable; returns the commit.
-  std::string publish(const std::string& version, bool sign = true);
+  std::string publish(const std::string& version, bool sign = true, bool with_boot_files = false);
+  // Gives the device a boot partition: FAT on a loop device, or ext4 where the host kernel has
+  // no vfat (a stand-in; the QEMU tests check the real FAT).
+  void add_boot_partition();
   void start_server(const std::string& mode = "normal", int rate = 1000);
   void stop_server();
   // Puts `version` (already published) on the device as a confirmed factory deployment.
@@ -42,7 +45,7 @@ class UpdateRig {
 
  private:
   int server_pid_ = -1;
-  std::string loop_;
+  std::string boot_dev_;
 };
 
 }  // namespace lota::test

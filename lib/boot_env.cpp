@@ -1,0 +1,123 @@
+#include "boot_env.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "file.hpp"
+#include "unique_fd.hpp"
+
+namespace lota {
+namespace {
+
+const char* const kCopies[] = {"lota-env.a", "lota-env.b"};
+
+uint32_t crc_of(const std::string& s) {
+  return static_cast<uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(s.data()), static_cast<uInt>(s.size())));
+}
+
+bool valid_set_name(const std::string& s) {
+  if (s.empty() || s.size() > 32) return false;
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) return false;
+  return s != "." && s != "..";
+}
+
+}  // namespace
+
+std::string format_boot_env(const BootEnv& e) {
+  std::string body = fmt::format("lota_seq={}\nlota_bootset={}\nlota_fallback={}\n", e.seq, e.bootset, e.fallback);
+  return body + fmt::format("lota_crc={:08x}\n", crc_of(body));
+}
+
+Result<BootEnv> parse_boot_env(const std::string& text) {
+  auto crc_pos = text.rfind("lota_crc=");
+  if (crc_pos == std::string::npos) return make_error("no lota_crc line");
+  std::string body = text.substr(0, crc_pos);
+  std::string crc_text = text.substr(crc_pos + 9);
+  while (!crc_text.empty() && (crc_text.back() == '\n' || crc_text.back() == '\0')) crc_text.pop_back();
+  char* end = nullptr;
+  unsigned long crc = std::strtoul(crc_text.c_str(), &end, 16);
+  if (crc_text.size() != 8 || *end != '\0') return make_error("malformed lota_crc");
+  if (crc != crc_of(body)) return make_error("CRC mismatch (torn write?)");
+  std::map<std::string, std::string> kv;
+  size_t pos = 0;
+  while (pos < body.size()) {
+    size_t nl = body.find('\n', pos);
+    if (nl == std::string::npos) return make_error("unterminated line");
+    std::string line = body.substr(pos, nl - pos);
+    pos = nl + 1;
+    auto eq = line.find('=');
+    if (eq == std::string::npos) return make_error("line without '='");
+    kv[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  BootEnv e;
+  const std::string& seq = kv["lota_seq"];
+  e.seq = std::strtoull(seq.c_str(), &end, 10);
+  if (seq.empty() || *end != '\0') return make_error("malformed lota_seq");
+  e.bootset = kv["lota_bootset"];
+  e.fallback = kv["lota_fallback"];
+  if (!valid_set_name(e.bootset)) return make_error("bad lota_bootset '{}'", e.bootset);
+  if (!e.fallback.empty() && !valid_set_name(e.fallback)) return make_error("bad lota_fallback '{}'", e.fallback);
+  return e;
+}
+
+namespace {
+
+struct Copy {
+  int index;
+  std::optional<BootEnv> env;
+};
+
+Copy read_copy(const std::string& dir, int i) {
+  auto text = read_file(dir + "/" + kCopies[i]);
+  if (!text) return {i, std::nullopt};
+  auto env = parse_boot_env(*text);
+  return {i, env ? std::optional<BootEnv>(*env) : std::nullopt};
+}
+
+}  // namespace
+
+std::optional<BootEnv> read_boot_env(const std::string& dir) {
+  Copy a = read_copy(dir, 0), b = read_copy(dir, 1);
+  if (a.env && b.env) return a.env->seq >= b.env->seq ? a.env : b.env;
+  return a.env ? a.env : b.env;
+}
+
+Status write_boot_env(const std::string& dir, BootEnv env) {
+  Copy a = read_copy(dir, 0), b = read_copy(dir, 1);
+  // Overwrite the copy that is not the newest valid one.
+  int target = 0;
+  uint64_t newest = 0;
+  if (a.env && b.env) {
+    target = a.env->seq >= b.env->seq ? 1 : 0;
+    newest = std::max(a.env->seq, b.env->seq);
+  } else if (a.env) {
+    target = 1;
+    newest = a.env->seq;
+  } else if (b.env) {
+    target = 0;
+    newest = b.env->seq;
+  }
+  env.seq = newest + 1;
+  // In place, not write-temp/rename: FAT renames are not atomic, and the other copy is the
+  // safety net while this one is being written.
+  std::string path = dir + "/" + kCopies[target];
+  std::string text = format_boot_env(env);
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd.valid()) return errno_error("writing {}", path);
+  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) || ::fsync(fd.get()) != 0)
+    return errno_error("writing {}", path);
+  UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dfd.valid()) ::fsync(dfd.get());
+  return {};
+}
+
+}  // namespace lota

@@ -1,0 +1,32 @@
+// The boot environment on the FAT boot partition: which boot set the bootloader boots. FAT has
+// no atomic rename, so there are two copies (lota-env.a, lota-env.b), each with a sequence
+// number and a CRC-32; readers take the valid copy with the highest sequence, writers overwrite
+// the other one. A torn write therefore only ever damages the copy nobody relies on.
+// The text is U-Boot `env import -t` format (key=value lines); see docs/layout.md.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "result.hpp"
+
+namespace lota {
+
+struct BootEnv {
+  uint64_t seq = 0;
+  std::string bootset;   // directory on the boot partition booted next ("boot.1")
+  std::string fallback;  // the set booted when bootset fails ("boot.2"), may be empty
+  bool operator==(const BootEnv&) const = default;
+};
+
+// Serialized text, CRC line last; parse checks the CRC and every field.
+std::string format_boot_env(const BootEnv& env);
+Result<BootEnv> parse_boot_env(const std::string& text);
+
+// The newest valid copy in `dir` (nullopt when neither copy is valid or present).
+std::optional<BootEnv> read_boot_env(const std::string& dir);
+// Writes env with seq = newest + 1 over the older (or invalid) copy, synced.
+Status write_boot_env(const std::string& dir, BootEnv env);
+
+}  // namespace lota
