@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "deploy.hpp"
 #include "file.hpp"
 #include "mount.hpp"
+#include "repo.hpp"
 #include "unique_fd.hpp"
 
 namespace fs = std::filesystem;
@@ -33,13 +35,6 @@ std::vector<std::pair<std::string, std::string>> boot_files(const std::string& d
     break;
   }
   return files;
-}
-
-bool same_content(const std::string& a, const std::string& b) {
-  std::error_code ec;
-  if (fs::file_size(a, ec) != fs::file_size(b, ec) || ec) return false;
-  auto x = read_file(a), y = read_file(b);
-  return x && y && *x == *y;
 }
 
 Status copy_synced(const std::string& from, const std::string& to) {
@@ -64,25 +59,36 @@ Status copy_synced(const std::string& from, const std::string& to) {
 
 }  // namespace
 
-bool boot_set_matches(const std::string& boot, const std::string& set, const std::string& deployment) {
-  auto files = boot_files(deployment);
-  if (files.empty()) return false;
-  std::error_code ec;
-  size_t present = 0;
-  for (const auto& e : fs::directory_iterator(boot + "/" + set, ec)) (void)e, ++present;
-  if (present != files.size()) return false;
-  for (const auto& [name, src] : files)
-    if (!same_content(src, boot + "/" + set + "/" + name)) return false;
-  return true;
+std::string boot_set_manifest(const Repo& repo, const std::string& commit, const std::string& deployment) {
+  std::vector<std::string> lines;
+  for (const auto& [name, src] : boot_files(deployment)) {
+    std::string sum = repo.file_checksum(commit, fs::relative(src, deployment).string());
+    if (sum.empty()) return "";  // not the commit's own file: never trust a guess here
+    lines.push_back(fmt::format("{} {}\n", name, sum));
+  }
+  std::sort(lines.begin(), lines.end());  // byte order, as `LC_ALL=C sort` in scripts/make-image
+  std::string manifest;
+  for (const auto& line : lines) manifest += line;
+  return manifest;
 }
 
-Result<std::string> install_boot_set(const std::string& boot, const std::string& deployment) {
+namespace {
+
+bool set_holds(const std::string& boot, const std::string& set, const std::string& manifest) {
+  auto m = read_file(boot + "/" + set + "/lota-set");
+  return m && *m == manifest;
+}
+
+}  // namespace
+
+Result<std::string> install_boot_set(const std::string& boot, const std::string& deployment,
+                                     const std::string& manifest) {
   auto files = boot_files(deployment);
-  if (files.empty()) return std::string();  // a rootfs-only update: the boot set stays
+  if (files.empty() || manifest.empty()) return std::string();  // a rootfs-only update: the boot set stays
   auto env = read_boot_env(boot);
   std::string active = env ? env->bootset : "boot.1";  // a factory image without env boots boot.1
-  if (boot_set_matches(boot, active, deployment)) return std::string();
-  if (env && !env->fallback.empty() && boot_set_matches(boot, env->fallback, deployment)) {
+  if (set_holds(boot, active, manifest)) return std::string();
+  if (env && !env->fallback.empty() && set_holds(boot, env->fallback, manifest)) {
     // A rollback: the previous files are still there.
     LOTA_TRY(write_boot_env(boot, BootEnv{0, env->fallback, active}));
     return fmt::format("boot set {} active again, {} kept as fallback", env->fallback, active);
@@ -92,6 +98,7 @@ Result<std::string> install_boot_set(const std::string& boot, const std::string&
   LOTA_TRY(remove_tree(dir));
   LOTA_TRY(make_dirs(dir));
   for (const auto& [name, src] : files) LOTA_TRY(copy_synced(src, dir + "/" + name));
+  LOTA_TRY(write_file_atomic(dir + "/lota-set", manifest));  // last: the set is complete
   LOTA_TRY(write_boot_env(boot, BootEnv{0, target, active}));
   return fmt::format("boot set {} installed and active ({} files), {} kept as fallback", target, files.size(), active);
 }

@@ -11,12 +11,17 @@
 
 namespace lota {
 
-// True when `set` on the boot partition holds exactly the deployment's boot files.
-bool boot_set_matches(const std::string& boot, const std::string& set, const std::string& deployment);
+class Repo;
+
+// What a boot set must hold for the deployment of `commit`: "name checksum" lines, from the
+// repository's content checksums (no file is read). Empty when the commit has no boot files.
+std::string boot_set_manifest(const Repo& repo, const std::string& commit, const std::string& deployment);
 
 // Makes the deployment's boot files the active set: no-op when they already are, a flip of the
-// env when the fallback set holds them (rollback), else a copy into the inactive set and a
-// flip. Returns what was done ("" when nothing), or an error.
-Result<std::string> install_boot_set(const std::string& boot, const std::string& deployment);
+// env when the fallback set holds them (rollback), else a copy into the inactive set, its
+// manifest (lota-set) written last, and a flip. A set is recognised by its manifest, so no
+// multi-megabyte compare runs at boot. Returns what was done ("" when nothing), or an error.
+Result<std::string> install_boot_set(const std::string& boot, const std::string& deployment,
+                                     const std::string& manifest);
 
 }  // namespace lota

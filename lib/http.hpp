@@ -1,6 +1,8 @@
 // Small HTTP(S) reads with libcurl, bounded in time: the update check must never hang a boot.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 
 #include "result.hpp"
@@ -17,5 +19,17 @@ struct HttpOptions {
 
 // GET url; any non-2xx status is an error naming the URL and the status.
 Result<std::string> http_get(const std::string& url, const HttpOptions& options);
+
+struct Download {
+  uint64_t fetched = 0;  // bytes received over the network by this call
+  bool not_found = false;
+};
+
+// GET url into the file at path, resuming after the bytes already in it (HTTP Range; a server
+// that ignores Range sends it all again and the file is rewritten). on_bytes(n) is called as
+// data arrives. A 404 is not an error: Download.not_found says so. stall_s: abort when less
+// than 1 byte/s arrives for that long.
+Result<Download> http_download(const std::string& url, const std::string& path, const HttpOptions& options,
+                               double stall_s, const std::function<void(uint64_t)>& on_bytes);
 
 }  // namespace lota

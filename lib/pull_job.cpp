@@ -10,6 +10,8 @@
 #include <cstring>
 #include <map>
 
+#include "delta_fetch.hpp"
+#include "http.hpp"
 #include "log.hpp"
 #include "unique_fd.hpp"
 
@@ -27,7 +29,8 @@ double now() {
 std::vector<std::string> to_args(const PullRequest& r) {
   return {"--repo", r.repo_path, "--url", r.remote.url, "--branch", r.branch, "--commit", r.commit,
           "--sign-key", r.remote.sign_key, "--tls-ca", r.remote.tls_ca_path,
-          "--tls-cert", r.remote.tls_client_cert_path, "--tls-key", r.remote.tls_client_key_path};
+          "--tls-cert", r.remote.tls_client_cert_path, "--tls-key", r.remote.tls_client_key_path,
+          "--from", r.from, "--workdir", r.workdir};
 }
 
 std::string human_bytes(double b) {
@@ -63,6 +66,7 @@ struct Watch {
       std::string line = partial.substr(0, nl);
       partial.erase(0, nl + 1);
       if (line.starts_with("E ")) error = line.substr(2);
+      if (line.starts_with("I ")) log::info("pull: {}", line.substr(2));
       unsigned long long b = 0, f = 0, r = 0;
       if (std::sscanf(line.c_str(), "P %llu %llu %llu", &b, &f, &r) == 3) {
         if (b > report.progress.bytes) last_byte_time = now();
@@ -140,7 +144,7 @@ int pull_job_main(const std::vector<std::string>& args) {
   std::map<std::string, std::string> opt;
   for (size_t i = 0; i + 1 < args.size(); i += 2) opt[args[i]] = args[i + 1];
   PullRequest r{opt["--repo"], {opt["--url"], opt["--sign-key"], opt["--tls-ca"], opt["--tls-cert"], opt["--tls-key"]},
-                opt["--branch"], opt["--commit"]};
+                opt["--branch"], opt["--commit"], opt["--from"], opt["--workdir"]};
   auto fail = [](const Error& e) {
     write_record("E " + e.message + "\n");
     return 1;
@@ -148,10 +152,28 @@ int pull_job_main(const std::vector<std::string>& args) {
   auto repo = Repo::open(r.repo_path);
   if (!repo) return fail(repo.error());
   if (auto st = repo->set_remote("lota", r.remote); !st) return fail(st.error());
-  auto on_progress = [](const PullProgress& p) {
-    write_record(fmt::format("P {} {} {}\n", p.bytes, p.fetched, p.requested));
+  uint64_t delta_bytes = 0;
+  bool delta_applied = false;
+  if (!r.from.empty() && !r.workdir.empty() && r.from != r.commit && repo->has_commit(r.from)) {
+    HttpOptions http;
+    http.timeout_s = 30;  // connect; the transfer itself is bounded by the stall limit and PID 1
+    http.ca_file = r.remote.tls_ca_path;
+    http.client_cert = r.remote.tls_client_cert_path;
+    http.client_key = r.remote.tls_client_key_path;
+    auto d = fetch_and_apply_delta(*repo, r.remote.url, http, r.from, r.commit, r.remote.sign_key, r.workdir, 30,
+                                   [](uint64_t bytes, int done, int total) {
+                                     write_record(fmt::format("P {} {} {}\n", bytes, done, total));
+                                   });
+    if (!d) return fail(d.error());
+    delta_bytes = d->bytes;
+    delta_applied = d->applied;
+    write_record(d->applied ? fmt::format("I static delta applied: {} bytes\n", d->bytes)
+                            : fmt::format("I {}; pulling objects\n", d->why_not));
+  }
+  auto on_progress = [delta_bytes](const PullProgress& p) {
+    write_record(fmt::format("P {} {} {}\n", delta_bytes + p.bytes, p.fetched, p.requested));
   };
-  if (auto st = repo->pull("lota", r.branch, r.commit, on_progress); !st) return fail(st.error());
+  if (auto st = repo->pull("lota", r.branch, r.commit, on_progress, !delta_applied); !st) return fail(st.error());
   return 0;
 }
 

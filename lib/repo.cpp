@@ -71,7 +71,7 @@ void on_progress_changed(OstreeAsyncProgress* p, gpointer user) {
 }  // namespace
 
 Status Repo::pull(const std::string& remote, const std::string& branch, const std::string& commit,
-                  const std::function<void(const PullProgress&)>& on_progress) {
+                  const std::function<void(const PullProgress&)>& on_progress, bool use_deltas) {
   g_auto(GVariantBuilder) b;
   g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
   const char* refs[] = {branch.c_str(), nullptr};
@@ -80,6 +80,7 @@ Status Repo::pull(const std::string& remote, const std::string& branch, const st
   g_variant_builder_add(&b, "{sv}", "override-commit-ids", g_variant_new_strv(commits, -1));
   g_variant_builder_add(&b, "{sv}", "flags", g_variant_new_int32(OSTREE_REPO_PULL_FLAGS_NONE));
   g_variant_builder_add(&b, "{sv}", "n-network-retries", g_variant_new_uint32(2));
+  if (!use_deltas) g_variant_builder_add(&b, "{sv}", "disable-static-deltas", g_variant_new_boolean(TRUE));
   g_autoptr(GVariant) options = g_variant_ref_sink(g_variant_builder_end(&b));
 
   ProgressBridge bridge{&on_progress};
@@ -132,6 +133,17 @@ Status Repo::checkout(const std::string& checksum, const std::string& dest) cons
   if (!ostree_repo_checkout_at(repo_, &opts, AT_FDCWD, dest.c_str(), checksum.c_str(), nullptr, &error))
     return gerror(fmt::format("checking out {} to {}", checksum.substr(0, 12), dest), error);
   return {};
+}
+
+std::string Repo::file_checksum(const std::string& commit, const std::string& path) const {
+  g_autoptr(GFile) root = nullptr;
+  if (!ostree_repo_read_commit(repo_, commit.c_str(), &root, nullptr, nullptr, nullptr)) return "";
+  g_autoptr(GFile) file = g_file_resolve_relative_path(root, path.c_str());
+  if (!ostree_repo_file_ensure_resolved(OSTREE_REPO_FILE(file), nullptr)) return "";
+  g_autoptr(GFileInfo) info = g_file_query_info(file, G_FILE_ATTRIBUTE_STANDARD_TYPE, G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS,
+                                                nullptr, nullptr);
+  if (!info || g_file_info_get_file_type(info) != G_FILE_TYPE_REGULAR) return "";
+  return ostree_repo_file_get_checksum(OSTREE_REPO_FILE(file));
 }
 
 Status Repo::set_ref(const std::string& ref, const std::string& checksum) {

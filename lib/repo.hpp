@@ -45,7 +45,7 @@ class Repo {
   // Pulls exactly `commit` of `branch` from remote `name`; static deltas are used when the
   // server has one from a commit we hold. `on_progress` is called from the pull's main loop.
   Status pull(const std::string& remote, const std::string& branch, const std::string& commit,
-              const std::function<void(const PullProgress&)>& on_progress);
+              const std::function<void(const PullProgress&)>& on_progress, bool use_deltas = true);
 
   Result<CommitInfo> commit_info(const std::string& checksum) const;
   bool has_commit(const std::string& checksum) const;
@@ -55,6 +55,9 @@ class Repo {
 
   // Hardlink checkout (no copy fallback) of `checksum` into the new directory `dest`.
   Status checkout(const std::string& checksum, const std::string& dest) const;
+
+  // The content checksum of the file at `path` in `commit` ("" when there is none).
+  std::string file_checksum(const std::string& commit, const std::string& path) const;
 
   Status set_ref(const std::string& ref, const std::string& checksum);  // empty checksum deletes
   // Deletes every object not reachable from a ref; returns bytes freed.

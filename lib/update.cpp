@@ -56,7 +56,7 @@ void note(const Layout& l, State& s, const std::string& text) {
 
 // Makes the boot partition's active boot set match the deployed sysroot (after a deployment,
 // a rollback, or a power cut in between), journalled as step `bootset`.
-Status sync_boot_set(const Config& c, const Layout& l, State& s) {
+Status sync_boot_set(const Config& c, const Layout& l, State& s, const Repo& repo) {
   if (c.boot.empty() || c.boot == "none" || !s.deployed) return {};
   auto dev = wait_for_device(c.boot, 3.0);
   if (!dev) return make_error("boot partition: {} (lota.boot=none if the board has none)", dev.error().message);
@@ -65,7 +65,7 @@ Status sync_boot_set(const Config& c, const Layout& l, State& s) {
   s.step = Step::bootset;
   s.pending = s.deployed;
   LOTA_TRY(save_state(l.state(), s));
-  auto did = install_boot_set(l.boot_mount, l.sysroot());
+  auto did = install_boot_set(l.boot_mount, l.sysroot(), boot_set_manifest(repo, s.deployed->commit, l.sysroot()));
   if (!did) return did.error();
   s.step = Step::idle;
   s.pending.reset();
@@ -112,7 +112,8 @@ Result<std::string> network_and_check(const Config& c) {
 Status fetch_and_deploy(const Config& c, const Layout& l, State& s, Repo& repo, const std::string& commit,
                         const std::string& key, const std::string& self_exe) {
   LOTA_TRY(check_free_space(l));
-  PullRequest req{l.repo(), {c.remote, key, c.tls_ca, c.tls_cert, c.tls_key}, c.branch, commit};
+  PullRequest req{l.repo(), {c.remote, key, c.tls_ca, c.tls_cert, c.tls_key}, c.branch, commit,
+                  s.deployed ? s.deployed->commit : "", l.state_dir() + "/delta"};
   // Always through libostree, even when the commit object is here: a pull cut short leaves
   // the commit marked partial, and the pull completes it.
   auto report = supervise_pull(self_exe, req, {c.pull_timeout, c.stall_timeout});
@@ -188,7 +189,7 @@ UpdateOutcome run_update_flow(const Config& c, const Layout& l, const std::strin
   else if (!did->empty())
     log::info("recovery: {}", *did);
   if (bootset_pending) {
-    if (auto st = sync_boot_set(c, l, s); !st) log::error("{}", st.error().message);
+    if (auto st = sync_boot_set(c, l, s, *repo); !st) log::error("{}", st.error().message);
   }
 
   if (!count_trial_boot(l, s)) {
@@ -198,7 +199,7 @@ UpdateOutcome run_update_flow(const Config& c, const Layout& l, const std::strin
       log::error("rollback: {}", st.error().message);
     } else {
       log::info("rolled back to {}; {} will not be installed again", s.deployed->version, bad);
-      if (auto bs = sync_boot_set(c, l, s); !bs) log::error("{}", bs.error().message);
+      if (auto bs = sync_boot_set(c, l, s, *repo); !bs) log::error("{}", bs.error().message);
     }
   }
   if (auto did = restore_if_damaged(l, s, *repo); !did) log::error("{}", did.error().message);
@@ -237,7 +238,7 @@ UpdateOutcome run_update_flow(const Config& c, const Layout& l, const std::strin
     return {"update failed", false};
   }
   // The rootfs is switched; a boot set failure leaves step `bootset` for the next boot to redo.
-  if (auto st = sync_boot_set(c, l, s); !st) log::error("{}; the next boot retries it", st.error().message);
+  if (auto st = sync_boot_set(c, l, s, *repo); !st) log::error("{}; the next boot retries it", st.error().message);
   out.summary = fmt::format("updated {} -> {} ({})", from, s.deployed->version, short_id(s.deployed->commit));
   out.deployed_new = true;
   log::info("{}", out.summary);

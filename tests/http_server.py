@@ -29,19 +29,34 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         if self.mode == "stall":
             time.sleep(3600)
             return
-        if self.mode == "slow":
-            return self.send_slowly()
-        return super().do_GET()
+        return self.send_file(slow=self.mode == "slow")
 
-    def send_slowly(self):
+    def send_file(self, slow):
+        """Files with HTTP Range support (bytes=N-), at `rate` bytes/s when slow."""
         path = self.translate_path(self.path)
         if not os.path.isfile(path):
             return self.send_error(404)
         with open(path, "rb") as f:
             data = f.read()
-        self.send_response(200)
+        start = 0
+        rng = self.headers.get("Range", "")
+        if rng.startswith("bytes=") and rng.endswith("-") and rng[6:-1].isdigit():
+            start = int(rng[6:-1])
+            if start >= len(data):
+                self.send_response(416)
+                self.send_header("Content-Range", "bytes */%d" % len(data))
+                self.end_headers()
+                return
+            self.send_response(206)
+            self.send_header("Content-Range", "bytes %d-%d/%d" % (start, len(data) - 1, len(data)))
+        else:
+            self.send_response(200)
+        data = data[start:]
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
+        if not slow:
+            self.wfile.write(data)
+            return
         chunk = max(1, self.rate // 10)
         for i in range(0, len(data), chunk):
             self.wfile.write(data[i:i + chunk])

@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "boot_env.hpp"
+#include "delta_fetch.hpp"
 #include "deploy.hpp"
 #include "repo.hpp"
 #include "update_rig.hpp"
@@ -184,9 +185,9 @@ TEST_CASE("update: a download cut at its deadline resumes on the next boot", "[u
   rig.publish("1.0");
   rig.factory("1.0");
   rig.publish("2.0");
-  rig.start_server("slow", 20000);  // 20 kB/s: the pull cannot finish in 1 s
+  rig.start_server("slow", 5000);  // 5 kB/s: the ~20 kB delta part cannot arrive within 2 s
   Config c = rig.config();
-  c.pull_timeout = 1;
+  c.pull_timeout = 2;
   CHECK(rig.run(c).summary == "update failed");
   CHECK(rig.state().deployed->version == "1.0");
   CHECK(rig.deployed_file("etc/version") == "1.0\n");
@@ -195,6 +196,8 @@ TEST_CASE("update: a download cut at its deadline resumes on the next boot", "[u
   CHECK(rig.run().deployed_new);
   CHECK(rig.deployed_file("etc/version") == "2.0\n");
   CHECK(rig.repo_fsck_clean());
+  // The cut delta part was resumed with an HTTP Range request, not fetched again from 0.
+  CHECK(read_text(rig.dir + "/http.log").find("\" 206 ") != std::string::npos);
 }
 
 TEST_CASE("update: a power cut during the swap is finished by the next boot", "[update]") {
@@ -262,4 +265,23 @@ TEST_CASE("update: boot sets follow the deployment, and the rollback", "[update]
   CHECK(rig.state().deployed->version == "1.0");
   CHECK(kernel2 == "kernel 1.0\n");
   CHECK(env2->seq > env->seq);
+}
+
+TEST_CASE("update: a corrupted static delta part is refused, the next good one applies", "[update]") {
+  if (!root()) return;
+  UpdateRig rig;
+  std::string v1 = rig.publish("1.0");
+  rig.factory("1.0");
+  std::string v2 = rig.publish("2.0");
+  std::string part = rig.repo + "/" + static_delta_path(v1, v2) + "/0";
+  REQUIRE(sh("cp " + part + " " + rig.dir + "/good-part && printf 'XXXX' | dd of=" + part +
+             " bs=1 seek=100 conv=notrunc status=none") == 0);
+  rig.start_server();
+  CHECK(rig.run().summary == "update failed");
+  CHECK(rig.state().deployed->version == "1.0");
+  CHECK(rig.deployed_file("etc/version") == "1.0\n");
+  CHECK(rig.repo_fsck_clean());
+  REQUIRE(sh("cp " + rig.dir + "/good-part " + part) == 0);
+  CHECK(rig.run().deployed_new);
+  CHECK(rig.deployed_file("etc/version") == "2.0\n");
 }

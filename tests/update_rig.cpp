@@ -160,7 +160,8 @@ void UpdateRig::factory(const std::string& version) {
   if (!r) FAIL(r.error().message);
   bool own_server = server_pid_ < 0;
   if (own_server) start_server();
-  PullRequest req{layout.repo(), {"http://127.0.0.1:" + std::to_string(port), "", "", "", ""}, "test/stable", commit};
+  PullRequest req{layout.repo(), {"http://127.0.0.1:" + std::to_string(port), "", "", "", ""}, "test/stable", commit,
+                  "", ""};
   REQUIRE(supervise_pull(self_exe, req, {30, 10}).ok());
   if (own_server) stop_server();
   State s;
