@@ -1,3 +1,4 @@
+#include "clock.hpp"
 #include "device.hpp"
 
 #include <blkid.h>
@@ -10,11 +11,7 @@
 namespace lota {
 namespace {
 
-double now() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
+double now() { return monotonic_seconds(); }
 
 std::string resolve(const std::string& spec) {
   if (spec.find('=') == std::string::npos || spec[0] == '/') return spec;

@@ -1,3 +1,4 @@
+#include "clock.hpp"
 #include "dhcp.hpp"
 
 #include <arpa/inet.h>
@@ -56,11 +57,7 @@ void common_options(std::vector<uint8_t>& p, DhcpType type) {
   option(p, kParamList, params, sizeof params);
 }
 
-double now() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
+double now() { return monotonic_seconds(); }
 
 uint32_t get32(const uint8_t* p) {
   uint32_t v;

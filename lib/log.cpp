@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "clock.hpp"
 #include "unique_fd.hpp"
 
 namespace lota::log {
@@ -34,11 +35,7 @@ void write_all(int fd, std::string_view s) {
 
 }  // namespace
 
-double uptime() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
+double uptime() { return monotonic_seconds(); }
 
 void open_kmsg() {
   if (!kmsg().valid()) kmsg().reset(::open("/dev/kmsg", O_WRONLY | O_CLOEXEC | O_NOCTTY));

@@ -1,3 +1,4 @@
+#include "clock.hpp"
 #include "network.hpp"
 
 #include <time.h>
@@ -12,11 +13,7 @@
 namespace lota {
 namespace {
 
-double now() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
+double now() { return monotonic_seconds(); }
 
 // Brings the candidates up and returns the first that reports carrier before the deadline.
 Result<std::string> wait_for_carrier(const std::string& wanted, double deadline) {

@@ -1,3 +1,4 @@
+#include "clock.hpp"
 #include "pull_job.hpp"
 
 #include <fcntl.h>
@@ -20,11 +21,7 @@ namespace {
 
 constexpr int kProgressFd = 3;
 
-double now() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
+double now() { return monotonic_seconds(); }
 
 std::vector<std::string> to_args(const PullRequest& r) {
   return {"--repo", r.repo_path, "--url", r.remote.url, "--branch", r.branch, "--commit", r.commit,

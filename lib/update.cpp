@@ -1,3 +1,4 @@
+#include "clock.hpp"
 #include "update.hpp"
 
 #include <sys/mount.h>
@@ -24,11 +25,7 @@ namespace {
 
 constexpr uint64_t kMinFreeBytes = 16ull << 20;
 
-double now() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
+double now() { return monotonic_seconds(); }
 
 std::string trim(std::string s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
