@@ -103,6 +103,12 @@ const std::vector<std::pair<std::string_view, Setter>>& keys() {
          c.tries = static_cast<int>(d);
          return std::nullopt;
        }},
+      {"verify",
+       [](Config& c, const std::string& v) -> std::optional<std::string> {
+         if (v != "full" && v != "fast") return "expected fast or full";
+         c.verify_full = v == "full";
+         return std::nullopt;
+       }},
       {"ip", [](Config& c, const std::string& v) { return set_path(c.ip, v); }},
       {"iface", [](Config& c, const std::string& v) { c.iface = v; return std::optional<std::string>{}; }},
       {"tls_ca", [](Config& c, const std::string& v) { c.tls_ca = v; return std::optional<std::string>{}; }},

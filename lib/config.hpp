@@ -34,6 +34,7 @@ struct Config {
   std::string sign_key;                  // base64 ed25519 public key, or a file holding one
   bool allow_downgrade = false;
   int tries = 3;                         // boots a new version gets to confirm itself
+  bool verify_full = false;              // lota.verify=full: check every deployed file at boot
   std::string ip = "dhcp";               // kernel nfsroot syntax, or dhcp / off
   std::string iface;                     // network interface; empty: the first with carrier
   std::string tls_ca;                    // CA bundle for https remotes

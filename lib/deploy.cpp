@@ -205,6 +205,11 @@ Result<std::string> restore_if_damaged(const Layout& l, State& state, Repo& repo
   if (!state.deployed) return std::string();
   const std::string& want = state.deployed->commit;
   if (deployment_commit(l.sysroot()) == want && exists(l.sysroot() + "/sbin/init")) return std::string();
+  return restore_deployment(l, state, repo, "sysroot was damaged");
+}
+
+Result<std::string> restore_deployment(const Layout& l, State& state, Repo& repo, const std::string& why) {
+  const std::string& want = state.deployed->commit;
   if (!repo.has_commit(want))
     return make_error("sysroot is damaged and commit {} is not in the local repository - reflash the device",
                       want.substr(0, 12));
@@ -219,7 +224,7 @@ Result<std::string> restore_if_damaged(const Layout& l, State& state, Repo& repo
   }
   LOTA_TRY(fsync_dir(l.part));
   LOTA_TRY(remove_tree(l.sysroot_trash()));
-  std::string did = fmt::format("sysroot was damaged; restored {} from the local repository", state.deployed->version);
+  std::string did = fmt::format("{}; restored {} from the local repository", why, state.deployed->version);
   state.add_event(did);
   LOTA_TRY(save_state(l.state(), state));
   return did;

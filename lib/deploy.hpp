@@ -34,6 +34,9 @@ Status rollback(const Layout& layout, State& state);
 // commit out again from the local repository. Returns what it did ("" when nothing).
 Result<std::string> restore_if_damaged(const Layout& layout, State& state, Repo& repo);
 
+// Checks the deployed commit out again from the local repository, replacing sysroot atomically.
+Result<std::string> restore_deployment(const Layout& layout, State& state, Repo& repo, const std::string& why);
+
 // Recursively deletes a directory tree (no-op when missing).
 Status remove_tree(const std::string& path);
 

@@ -19,6 +19,7 @@
 #include "pull_job.hpp"
 #include "repo.hpp"
 #include "state.hpp"
+#include "verify.hpp"
 
 namespace lota {
 namespace {
@@ -70,6 +71,33 @@ Status sync_boot_set(const Config& c, const Layout& l, State& s, const Repo& rep
   LOTA_TRY(save_state(l.state(), s));
   if (!did->empty()) log::info("{}", *did);
   return {};
+}
+
+// lota.verify=full. Returns false when objects are corrupt and must come from the server again
+// (they have been dropped from the repo); a damaged checkout alone is restored here.
+bool verify_and_repair_locally(const Layout& l, State& s, Repo& repo) {
+  double t0 = now();
+  auto report = verify_deployment(repo, s.deployed->commit, l.sysroot());
+  if (!report) {
+    log::error("verify: {}", report.error().message);
+    return true;
+  }
+  log::info("verify: {} files of {} checked in {:.1f} s: {} damaged, {} corrupt objects", report->files,
+            s.deployed->version, now() - t0, report->damaged_paths.size(), report->corrupt_objects.size());
+  if (!report->corrupt_objects.empty()) {
+    note(l, s, fmt::format("{} objects of {} are corrupt (first at {}): fetching them again", report->corrupt_objects.size(),
+                           s.deployed->version, report->corrupt_paths[0]));
+    if (auto st = drop_corrupt_objects(repo, s.deployed->commit, report->corrupt_objects); !st)
+      log::error("{}", st.error().message);
+    return false;
+  }
+  if (!report->damaged_paths.empty()) {
+    auto did = restore_deployment(l, s, repo, fmt::format("{} file(s) of the deployment were changed or removed (first: {})",
+                                                          report->damaged_paths.size(), report->damaged_paths[0]));
+    if (!did) log::error("{}", did.error().message);
+    else log::warn("{}", *did);
+  }
+  return true;
 }
 
 // Trial bookkeeping: returns false when the deployed version ran out of tries (roll back).
@@ -202,8 +230,13 @@ UpdateOutcome run_update_flow(const Config& c, const Layout& l, const std::strin
   if (auto did = restore_if_damaged(l, s, *repo); !did) log::error("{}", did.error().message);
   else if (!did->empty()) log::warn("{}", *did);
 
+  bool repair = c.verify_full && s.deployed && !verify_and_repair_locally(l, s, *repo);
+  if (repair && c.remote.empty()) {
+    log::error("the deployed version has corrupt files and no lota.remote= to fetch them from - reflash the device");
+    return {"corrupt, no remote", false};
+  }
   if (c.remote.empty()) return {"no remote configured", false};
-  if (s.trial) {
+  if (s.trial && !repair) {
     note(l, s, fmt::format("{} is on trial: no update check until it is confirmed", s.deployed->version));
     return {"on trial", false};
   }
@@ -217,6 +250,19 @@ UpdateOutcome run_update_flow(const Config& c, const Layout& l, const std::strin
   if (!commit) {
     log::warn("update check failed: {}; booting the current version", commit.error().message);
     return {"check failed", false};
+  }
+  if (repair) {
+    // Fetch the deployed commit's dropped objects again, then check it out afresh.
+    PullRequest req{l.repo(), {c.remote, *key, c.tls_ca, c.tls_cert, c.tls_key}, c.branch, s.deployed->commit, "", ""};
+    auto report = supervise_pull(self_exe, req, {c.pull_timeout, c.stall_timeout});
+    if (!report) {
+      log::error("repairing {}: {}; booting it as it is", s.deployed->version, report.error().message);
+      return {"repair failed", false};
+    }
+    auto did = restore_deployment(l, s, *repo, "corrupt objects fetched again");
+    if (!did) log::error("repairing {}: {}", s.deployed->version, did.error().message);
+    else log::warn("{}", *did);
+    return {"repaired", false};
   }
   if (s.deployed && *commit == s.deployed->commit) {
     log::info("up to date: {} ({})", s.deployed->version, short_id(*commit));

@@ -285,3 +285,31 @@ TEST_CASE("update: a corrupted static delta part is refused, the next good one a
   CHECK(rig.run().deployed_new);
   CHECK(rig.deployed_file("etc/version") == "2.0\n");
 }
+
+TEST_CASE("update: lota.verify=full repairs changed files and corrupt objects", "[update]") {
+  if (!root()) return;
+  UpdateRig rig;
+  rig.publish("1.0");
+  rig.factory("1.0");
+  rig.start_server();
+  Config c = rig.config();
+  c.verify_full = true;
+  SECTION("a file replaced in the deployment is checked out again, no network needed") {
+    std::string f = rig.layout.sysroot() + "/usr/share/data/common";
+    REQUIRE(sh("rm " + f + " && echo tampered > " + f) == 0);
+    c.remote.clear();
+    rig.run(c);
+    CHECK(read_text(f).size() == 300000);
+  }
+  SECTION("a file changed in place (so its object too) is fetched again") {
+    std::string f = rig.layout.sysroot() + "/etc/version";
+    REQUIRE(sh("printf 'X' | dd of=" + f + " bs=1 seek=0 conv=notrunc status=none") == 0);
+    REQUIRE(read_text(f) == "X.0\n");
+    CHECK(rig.run(c).summary == "repaired");
+    CHECK(read_text(f) == "1.0\n");
+  }
+  CHECK(rig.repo_fsck_clean());
+  Config again = rig.config();
+  again.verify_full = true;
+  CHECK(rig.run(again).summary == "up to date");  // verified clean now
+}
