@@ -1,13 +1,13 @@
 #include "cli.hpp"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "layout.hpp"
 #include "pull_job.hpp"
@@ -82,13 +82,20 @@ int check(const std::vector<std::string>& args) {
   Config c;
   for (size_t i = 0; i + 1 < args.size(); i += 2) {
     const std::string &k = args[i], &v = args[i + 1];
-    if (k == "--remote") c.remote = v;
-    else if (k == "--branch") c.branch = v;
-    else if (k == "--ca") c.tls_ca = v;
-    else if (k == "--cert") c.tls_cert = v;
-    else if (k == "--key") c.tls_key = v;
-    else if (k == "--timeout") c.check_timeout = std::atof(v.c_str());
-    else return usage();
+    if (k == "--remote")
+      c.remote = v;
+    else if (k == "--branch")
+      c.branch = v;
+    else if (k == "--ca")
+      c.tls_ca = v;
+    else if (k == "--cert")
+      c.tls_cert = v;
+    else if (k == "--key")
+      c.tls_key = v;
+    else if (k == "--timeout")
+      c.check_timeout = std::atof(v.c_str());
+    else
+      return usage();
   }
   if (c.remote.empty()) return usage();
   auto commit = check_remote(c, c.check_timeout);

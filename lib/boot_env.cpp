@@ -1,6 +1,7 @@
 #include "boot_env.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -8,8 +9,6 @@
 #include <cctype>
 #include <cstdlib>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "file.hpp"
 #include "unique_fd.hpp"

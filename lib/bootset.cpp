@@ -1,13 +1,12 @@
 #include "bootset.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "boot_env.hpp"
 #include "deploy.hpp"
@@ -102,6 +101,5 @@ Result<std::string> install_boot_set(const std::string& boot, const std::string&
   LOTA_TRY(write_boot_env(boot, BootEnv{0, target, active}));
   return fmt::format("boot set {} installed and active ({} files), {} kept as fallback", target, files.size(), active);
 }
-
 
 }  // namespace lota

@@ -3,7 +3,9 @@
 namespace lota {
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 // One word, honouring double quotes anywhere in it; the quotes themselves are dropped.
 std::string next_word(std::string_view text, size_t& pos) {

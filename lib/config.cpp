@@ -1,13 +1,12 @@
 #include "config.hpp"
 
+#include <fmt/format.h>
 #include <glib.h>
 
 #include <cmath>
 #include <cstdlib>
 #include <functional>
 #include <optional>
-
-#include <fmt/format.h>
 
 namespace lota {
 namespace {
@@ -123,8 +122,8 @@ void apply(Config& c, std::vector<std::string>& warnings, std::string_view sourc
   for (const auto& [name, set] : keys()) {
     if (name != key) continue;
     if (auto err = set(c, value))
-      warnings.push_back(fmt::format("{}: bad value '{}' for {}: {}; previous value kept - fix it there", source,
-                                     value, key, *err));
+      warnings.push_back(
+          fmt::format("{}: bad value '{}' for {}: {}; previous value kept - fix it there", source, value, key, *err));
     return;
   }
   warnings.push_back(fmt::format("{}: unknown key '{}' ignored - check its spelling", source, key));
@@ -134,8 +133,8 @@ void apply_keyfile(Config& c, std::vector<std::string>& warnings, std::string_vi
   g_autoptr(GKeyFile) kf = g_key_file_new();
   g_autoptr(GError) err = nullptr;
   if (!g_key_file_load_from_data(kf, text.data(), text.size(), G_KEY_FILE_NONE, &err)) {
-    warnings.push_back(fmt::format("/etc/lota.conf: unreadable ({}); using defaults and the kernel command line",
-                                   err->message));
+    warnings.push_back(
+        fmt::format("/etc/lota.conf: unreadable ({}); using defaults and the kernel command line", err->message));
     return;
   }
   gsize n = 0;
@@ -153,17 +152,19 @@ ConfigLoad load_config(std::string_view keyfile_text, const std::vector<CmdlineP
   if (!keyfile_text.empty()) apply_keyfile(out.config, out.warnings, keyfile_text);
   for (const auto& p : cmdline) {
     if (!p.key.starts_with("lota.")) continue;
-    apply(out.config, out.warnings, "the kernel command line", std::string_view(p.key).substr(5),
-          p.value.value_or(""));
+    apply(out.config, out.warnings, "the kernel command line", std::string_view(p.key).substr(5), p.value.value_or(""));
   }
   return out;
 }
 
 const char* to_string(OnFail f) {
   switch (f) {
-    case OnFail::halt: return "halt";
-    case OnFail::shell: return "shell";
-    default: return "reboot";
+    case OnFail::halt:
+      return "halt";
+    case OnFail::shell:
+      return "shell";
+    default:
+      return "reboot";
   }
 }
 

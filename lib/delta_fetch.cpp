@@ -1,8 +1,7 @@
 #include "delta_fetch.hpp"
 
-#include <sys/stat.h>
-
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include "deploy.hpp"
 #include "file.hpp"
@@ -58,8 +57,8 @@ Result<Superblock> read_superblock(const std::string& superblock, const std::str
   auto data = read_file(superblock);
   if (!data) return data.error();
   g_autoptr(GBytes) bytes = g_bytes_new(data->data(), data->size());
-  g_autoptr(GVariant) sb = g_variant_ref_sink(g_variant_new_from_bytes(
-      G_VARIANT_TYPE("(a{sv}tayay(a{sv}aya(say)sstayay)aya(uayttay)a(yaytt))"), bytes, FALSE));
+  g_autoptr(GVariant) sb = g_variant_ref_sink(
+      g_variant_new_from_bytes(G_VARIANT_TYPE("(a{sv}tayay(a{sv}aya(say)sstayay)aya(uayttay)a(yaytt))"), bytes, FALSE));
   if (!g_variant_is_normal_form(sb)) return make_error("static delta superblock is malformed");
   g_autoptr(GVariant) to_v = g_variant_get_child_value(sb, 3);
   if (g_variant_n_children(to_v) != 32) return make_error("static delta superblock is malformed");
@@ -86,7 +85,7 @@ Result<Superblock> read_superblock(const std::string& superblock, const std::str
 }
 
 uint64_t file_size(const std::string& p) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(p.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
 }
 
@@ -94,8 +93,8 @@ bool part_ok(const std::string& path, const Part& part) {
   if (file_size(path) != part.size) return false;
   auto data = read_file(path);
   if (!data) return false;
-  g_autofree char* sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, reinterpret_cast<const guchar*>(data->data()),
-                                                     data->size());
+  g_autofree char* sum =
+      g_compute_checksum_for_data(G_CHECKSUM_SHA256, reinterpret_cast<const guchar*>(data->data()), data->size());
   return part.checksum == sum;
 }
 
@@ -167,9 +166,10 @@ Result<DeltaResult> fetch_and_apply_delta(Repo& repo, const std::string& base_ur
     if (got->not_found) return make_error("static delta part {} is missing on the server", i);
     if (!part_ok(path, part)) {
       ::unlink(path.c_str());
-      return make_error("static delta part {} does not match its checksum in the superblock (corrupt or hostile "
-                        "server); discarded",
-                        i);
+      return make_error(
+          "static delta part {} does not match its checksum in the superblock (corrupt or hostile "
+          "server); discarded",
+          i);
     }
     if (on_progress) on_progress(bytes, static_cast<int>(i + 1), static_cast<int>(parts->size()));
   }

@@ -16,7 +16,7 @@ namespace {
 constexpr const char* kCommitXattr = "user.lota.commit";
 
 bool exists(const std::string& p) {
-  struct stat st{};
+  struct stat st {};
   return ::lstat(p.c_str(), &st) == 0;
 }
 
@@ -44,7 +44,9 @@ Status exchange(const std::string& a, const std::string& b) {
   return {};
 }
 
-int remove_entry(const char* path, const struct stat*, int, FTW*) { return ::remove(path) == 0 ? 0 : -1; }
+int remove_entry(const char* path, const struct stat*, int, FTW*) {
+  return ::remove(path) == 0 ? 0 : -1;
+}
 
 // sysroot.old -> sysroot.trash (atomic), so that an old deployment is never half deleted
 // under its own name. A trash left by a power cut is deleted first.
@@ -118,8 +120,8 @@ Status deploy(const Layout& l, State& state, Repo& repo, const Deployment& targe
   state.step = Step::idle;
   // This boot is the first of the `tries` the new version gets.
   state.trial = Trial{target.commit, tries - 1};
-  state.add_event(fmt::format("deployed {} ({}), on trial for {} boot(s)", target.version,
-                              target.commit.substr(0, 12), tries));
+  state.add_event(
+      fmt::format("deployed {} ({}), on trial for {} boot(s)", target.version, target.commit.substr(0, 12), tries));
   LOTA_TRY(repo.set_ref("lota/deployed", target.commit));
   if (current) LOTA_TRY(repo.set_ref("lota/previous", current->commit));
   return save_state(l.state(), state);

@@ -1,4 +1,3 @@
-#include "clock.hpp"
 #include "device.hpp"
 
 #include <blkid.h>
@@ -8,10 +7,14 @@
 
 #include <cstdlib>
 
+#include "clock.hpp"
+
 namespace lota {
 namespace {
 
-double now() { return monotonic_seconds(); }
+double now() {
+  return monotonic_seconds();
+}
 
 std::string resolve(const std::string& spec) {
   if (spec.find('=') == std::string::npos || spec[0] == '/') return spec;
@@ -22,7 +25,7 @@ std::string resolve(const std::string& spec) {
 }
 
 bool is_block_device(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return !path.empty() && ::stat(path.c_str(), &st) == 0 && S_ISBLK(st.st_mode);
 }
 
@@ -34,9 +37,10 @@ Result<std::string> wait_for_device(const std::string& spec, double timeout_s) {
     std::string path = resolve(spec);
     if (is_block_device(path)) return path;
     if (now() >= deadline)
-      return make_error("root device {} did not appear within {:g} s - check lota.root= and that the board's "
-                        "storage driver modules are in the initramfs",
-                        spec, timeout_s);
+      return make_error(
+          "root device {} did not appear within {:g} s - check lota.root= and that the board's "
+          "storage driver modules are in the initramfs",
+          spec, timeout_s);
     ::usleep(20 * 1000);  // devtmpfs creates the node as soon as the driver registers it
   }
 }

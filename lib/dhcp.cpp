@@ -1,4 +1,3 @@
-#include "clock.hpp"
 #include "dhcp.hpp"
 
 #include <arpa/inet.h>
@@ -13,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "clock.hpp"
 #include "file.hpp"
 #include "ipconfig.hpp"
 #include "unique_fd.hpp"
@@ -24,8 +24,16 @@ constexpr size_t kHeaderLen = 236;  // BOOTP fixed part
 constexpr uint32_t kMagic = 0x63825363;
 constexpr uint16_t kServerPort = 67, kClientPort = 68;
 enum Option : uint8_t {
-  kPad = 0, kSubnet = 1, kRouter = 3, kDns = 6, kRequestedIp = 50, kLease = 51, kMsgType = 53,
-  kServerId = 54, kParamList = 55, kEnd = 255,
+  kPad = 0,
+  kSubnet = 1,
+  kRouter = 3,
+  kDns = 6,
+  kRequestedIp = 50,
+  kLease = 51,
+  kMsgType = 53,
+  kServerId = 54,
+  kParamList = 55,
+  kEnd = 255,
 };
 
 std::vector<uint8_t> header(uint32_t xid, const MacAddress& mac) {
@@ -57,7 +65,9 @@ void common_options(std::vector<uint8_t>& p, DhcpType type) {
   option(p, kParamList, params, sizeof params);
 }
 
-double now() { return monotonic_seconds(); }
+double now() {
+  return monotonic_seconds();
+}
 
 uint32_t get32(const uint8_t* p) {
   uint32_t v;
@@ -108,14 +118,23 @@ Result<DhcpMessage> parse_dhcp_message(const uint8_t* d, size_t len) {
         m.type = static_cast<DhcpType>(v[0]);
         have_type = true;
         break;
-      case kServerId: if (olen == 4) m.server_id = get32(v); break;
-      case kSubnet: if (olen == 4) m.subnet_mask = get32(v); break;
-      case kRouter: if (olen >= 4) m.router = get32(v); break;
-      case kLease: if (olen == 4) m.lease_seconds = ntohl(get32(v)); break;
+      case kServerId:
+        if (olen == 4) m.server_id = get32(v);
+        break;
+      case kSubnet:
+        if (olen == 4) m.subnet_mask = get32(v);
+        break;
+      case kRouter:
+        if (olen >= 4) m.router = get32(v);
+        break;
+      case kLease:
+        if (olen == 4) m.lease_seconds = ntohl(get32(v));
+        break;
       case kDns:
         for (size_t k = 0; k + 4 <= olen; k += 4) m.dns.push_back(get32(v + k));
         break;
-      default: break;
+      default:
+        break;
     }
     i += olen;
   }
@@ -198,10 +217,16 @@ Result<DhcpLease> dhcp_acquire(const std::string& ifname, double timeout_s) {
     wait *= 2;
     LOTA_TRY(send_broadcast(sock->get(), build_dhcp_discover(xid, *mac)));
     auto offer = receive(sock->get(), xid, *mac, DhcpType::offer, attempt_end);
-    if (!offer) { last = offer.error().message; continue; }
+    if (!offer) {
+      last = offer.error().message;
+      continue;
+    }
     LOTA_TRY(send_broadcast(sock->get(), build_dhcp_request(xid, *mac, offer->yiaddr, offer->server_id)));
     auto ack = receive(sock->get(), xid, *mac, DhcpType::ack, std::min(deadline, now() + 2.0));
-    if (!ack) { last = ack.error().message; continue; }
+    if (!ack) {
+      last = ack.error().message;
+      continue;
+    }
     DhcpLease lease;
     lease.address = ack->yiaddr;
     lease.server = ack->server_id;

@@ -1,7 +1,6 @@
 #include "http.hpp"
 
 #include <curl/curl.h>
-
 #include <unistd.h>
 
 #include <cstdio>
@@ -64,8 +63,7 @@ size_t on_file_data(char* ptr, size_t size, size_t n, void* user) {
     // 200 to a ranged request: the server sends everything, start the file over.
     s->discard = status >= 300;
     if (status == 200 && s->resume_from > 0) {
-      if (std::fflush(s->f) != 0 || ::ftruncate(::fileno(s->f), 0) != 0 || std::fseek(s->f, 0, SEEK_SET) != 0)
-        return 0;
+      if (std::fflush(s->f) != 0 || ::ftruncate(::fileno(s->f), 0) != 0 || std::fseek(s->f, 0, SEEK_SET) != 0) return 0;
     }
   }
   if (s->discard) return len;
@@ -92,8 +90,7 @@ Result<std::string> http_get(const std::string& url, const HttpOptions& o) {
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.timeout_s * 1000));
   CURLcode rc = curl_easy_perform(c);
   if (sink.overflow) return make_error("{}: answer larger than {} bytes - not an OSTree ref", url, o.max_bytes);
-  if (rc != CURLE_OK)
-    return make_error("{}: {}", url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+  if (rc != CURLE_OK) return make_error("{}: {}", url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
   long status = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   if (status < 200 || status > 299) return make_error("{}: HTTP status {}", url, status);

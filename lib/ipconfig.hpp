@@ -14,7 +14,7 @@ namespace lota {
 
 struct IpConfig {
   enum class Mode { off, dhcp, static_ } mode = Mode::dhcp;
-  std::string device;  // empty: the first interface with carrier
+  std::string device;    // empty: the first interface with carrier
   uint32_t address = 0;  // network byte order, like in_addr_t
   int prefix_len = 0;
   uint32_t gateway = 0;

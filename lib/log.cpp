@@ -19,9 +19,12 @@ UniqueFd& kmsg() {
 
 const char* prefix(Level level) {
   switch (level) {
-    case Level::warn: return "warning: ";
-    case Level::error: return "ERROR: ";
-    default: return "";
+    case Level::warn:
+      return "warning: ";
+    case Level::error:
+      return "ERROR: ";
+    default:
+      return "";
   }
 }
 
@@ -35,7 +38,9 @@ void write_all(int fd, std::string_view s) {
 
 }  // namespace
 
-double uptime() { return monotonic_seconds(); }
+double uptime() {
+  return monotonic_seconds();
+}
 
 void open_kmsg() {
   if (!kmsg().valid()) kmsg().reset(::open("/dev/kmsg", O_WRONLY | O_CLOEXEC | O_NOCTTY));

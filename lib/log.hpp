@@ -2,9 +2,9 @@
 // kernel log (/dev/kmsg), so boot time can be read from either.
 #pragma once
 
-#include <string_view>
-
 #include <fmt/format.h>
+
+#include <string_view>
 
 namespace lota::log {
 

@@ -56,11 +56,12 @@ struct Resolver {
     auto it = index.modules.find(name);
     if (it == index.modules.end())
       return wanted_by.empty()
-                 ? make_error("kernel module '{}' is not in modules.dep - add it to the initramfs or drop it "
-                              "from the board's module list",
-                              name)
-                 : make_error("kernel module '{}' (needed by '{}') is not in modules.dep - rebuild the initramfs",
-                              name, wanted_by);
+                 ? make_error(
+                       "kernel module '{}' is not in modules.dep - add it to the initramfs or drop it "
+                       "from the board's module list",
+                       name)
+                 : make_error("kernel module '{}' (needed by '{}') is not in modules.dep - rebuild the initramfs", name,
+                              wanted_by);
     if (!active.insert(name).second)
       return make_error("modules.dep has a dependency cycle through '{}' - regenerate it with depmod", name);
     for (const auto& dep : it->second.deps) LOTA_TRY(visit(dep, name));
@@ -73,8 +74,7 @@ struct Resolver {
 
 }  // namespace
 
-Result<std::vector<std::string>> resolve_load_order(const ModuleIndex& index,
-                                                    const std::vector<std::string>& wanted) {
+Result<std::vector<std::string>> resolve_load_order(const ModuleIndex& index, const std::vector<std::string>& wanted) {
   Resolver r{index, {}, {}, {}};
   for (const auto& w : wanted) LOTA_TRY(r.visit(module_name(w), ""));
   return std::move(r.order);

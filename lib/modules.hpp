@@ -28,8 +28,7 @@ std::string module_name(std::string_view path_or_name);
 Result<ModuleIndex> parse_modules_dep(std::string_view text);
 
 // The paths to load, dependencies before dependents, each once, in the order asked.
-Result<std::vector<std::string>> resolve_load_order(const ModuleIndex& index,
-                                                    const std::vector<std::string>& wanted);
+Result<std::vector<std::string>> resolve_load_order(const ModuleIndex& index, const std::vector<std::string>& wanted);
 
 // Loads one module file; a module that is already loaded or built in counts as loaded.
 Status load_module_file(const std::string& path);

@@ -18,8 +18,8 @@ Status make_dirs(const std::string& path, unsigned mode) {
   return {};
 }
 
-Status mount_fs(const std::string& source, const std::string& target, const std::string& type,
-                unsigned long flags, const std::string& data) {
+Status mount_fs(const std::string& source, const std::string& target, const std::string& type, unsigned long flags,
+                const std::string& data) {
   if (::mount(source.c_str(), target.c_str(), type.empty() ? nullptr : type.c_str(), flags,
               data.empty() ? nullptr : data.c_str()) != 0)
     return errno_error("mounting {} ({}) on {}", source, type.empty() ? "bind/move" : type, target);
@@ -29,7 +29,8 @@ Status mount_fs(const std::string& source, const std::string& target, const std:
 namespace {
 
 bool is_mount_point(const std::string& path) {
-  struct stat self{}, parent{};
+  struct stat self {
+  }, parent{};
   if (::stat(path.c_str(), &self) != 0 || ::stat((path + "/..").c_str(), &parent) != 0) return false;
   return self.st_dev != parent.st_dev;
 }
@@ -69,8 +70,7 @@ Result<std::string> probe_fstype(const std::string& device) {
   }
   blkid_free_probe(pr);
   if (type.empty())
-    return make_error("no filesystem found on {} - is lota.root= the right partition, and is it formatted?",
-                      device);
+    return make_error("no filesystem found on {} - is lota.root= the right partition, and is it formatted?", device);
   return type;
 }
 

@@ -11,8 +11,8 @@ namespace lota {
 // mkdir -p; existing directories are fine.
 Status make_dirs(const std::string& path, unsigned mode = 0755);
 
-Status mount_fs(const std::string& source, const std::string& target, const std::string& type,
-                unsigned long flags = 0, const std::string& data = "");
+Status mount_fs(const std::string& source, const std::string& target, const std::string& type, unsigned long flags = 0,
+                const std::string& data = "");
 
 // proc, sysfs, devtmpfs and a tmpfs /run, each skipped when already mounted.
 Status mount_pseudo_filesystems(const std::string& root = "/");

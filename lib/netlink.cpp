@@ -23,8 +23,7 @@ using Sock = std::unique_ptr<nl_sock, SockDeleter>;
 Result<Sock> connect_route() {
   Sock sock(nl_socket_alloc());
   if (!sock) return make_error("netlink: out of memory");
-  if (int err = nl_connect(sock.get(), NETLINK_ROUTE); err < 0)
-    return make_error("netlink: {}", nl_geterror(err));
+  if (int err = nl_connect(sock.get(), NETLINK_ROUTE); err < 0) return make_error("netlink: {}", nl_geterror(err));
   return sock;
 }
 
@@ -32,14 +31,24 @@ template <class T, void (*Free)(T*)>
 struct NlPtr {
   T* p;
   explicit NlPtr(T* x) : p(x) {}
-  ~NlPtr() { if (p) Free(p); }
+  ~NlPtr() {
+    if (p) Free(p);
+  }
   NlPtr(const NlPtr&) = delete;
   NlPtr& operator=(const NlPtr&) = delete;
 };
-void free_link(rtnl_link* l) { rtnl_link_put(l); }
-void free_addr(rtnl_addr* a) { rtnl_addr_put(a); }
-void free_route(rtnl_route* r) { rtnl_route_put(r); }
-void free_nladdr(nl_addr* a) { nl_addr_put(a); }
+void free_link(rtnl_link* l) {
+  rtnl_link_put(l);
+}
+void free_addr(rtnl_addr* a) {
+  rtnl_addr_put(a);
+}
+void free_route(rtnl_route* r) {
+  rtnl_route_put(r);
+}
+void free_nladdr(nl_addr* a) {
+  nl_addr_put(a);
+}
 
 }  // namespace
 
@@ -59,7 +68,9 @@ bool has_carrier(const std::string& ifname) {
   return v && !v->empty() && (*v)[0] == '1';
 }
 
-int interface_index(const std::string& ifname) { return static_cast<int>(if_nametoindex(ifname.c_str())); }
+int interface_index(const std::string& ifname) {
+  return static_cast<int>(if_nametoindex(ifname.c_str()));
+}
 
 Status set_link_up(const std::string& ifname) {
   auto sock = connect_route();

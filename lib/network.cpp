@@ -1,11 +1,10 @@
-#include "clock.hpp"
 #include "network.hpp"
 
+#include <fmt/format.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <fmt/format.h>
-
+#include "clock.hpp"
 #include "dhcp.hpp"
 #include "file.hpp"
 #include "netlink.hpp"
@@ -13,13 +12,17 @@
 namespace lota {
 namespace {
 
-double now() { return monotonic_seconds(); }
+double now() {
+  return monotonic_seconds();
+}
 
 // Brings the candidates up and returns the first that reports carrier before the deadline.
 Result<std::string> wait_for_carrier(const std::string& wanted, double deadline) {
   std::vector<std::string> candidates;
-  if (!wanted.empty()) candidates.push_back(wanted);
-  else candidates = list_interfaces();
+  if (!wanted.empty())
+    candidates.push_back(wanted);
+  else
+    candidates = list_interfaces();
   if (candidates.empty()) return make_error("no network interface (is the NIC driver in the board's module list?)");
   for (const auto& c : candidates)
     if (auto st = set_link_up(c); !st) return st.error();

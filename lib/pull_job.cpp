@@ -1,4 +1,3 @@
-#include "clock.hpp"
 #include "pull_job.hpp"
 
 #include <fcntl.h>
@@ -11,6 +10,7 @@
 #include <cstring>
 #include <map>
 
+#include "clock.hpp"
 #include "delta_fetch.hpp"
 #include "http.hpp"
 #include "log.hpp"
@@ -21,13 +21,21 @@ namespace {
 
 constexpr int kProgressFd = 3;
 
-double now() { return monotonic_seconds(); }
+double now() {
+  return monotonic_seconds();
+}
 
 std::vector<std::string> to_args(const PullRequest& r) {
-  return {"--repo", r.repo_path, "--url", r.remote.url, "--branch", r.branch, "--commit", r.commit,
-          "--sign-key", r.remote.sign_key, "--tls-ca", r.remote.tls_ca_path,
-          "--tls-cert", r.remote.tls_client_cert_path, "--tls-key", r.remote.tls_client_key_path,
-          "--from", r.from, "--workdir", r.workdir};
+  return {"--repo",     r.repo_path,
+          "--url",      r.remote.url,
+          "--branch",   r.branch,
+          "--commit",   r.commit,
+          "--sign-key", r.remote.sign_key,
+          "--tls-ca",   r.remote.tls_ca_path,
+          "--tls-cert", r.remote.tls_client_cert_path,
+          "--tls-key",  r.remote.tls_client_key_path,
+          "--from",     r.from,
+          "--workdir",  r.workdir};
 }
 
 std::string human_bytes(double b) {
@@ -78,7 +86,8 @@ struct Watch {
     last_log = t;
     const auto& p = report.progress;
     double elapsed = std::max(0.001, t - start);
-    int pct = p.requested ? static_cast<int>(100.0 * static_cast<double>(p.fetched) / static_cast<double>(p.requested)) : 0;
+    int pct =
+        p.requested ? static_cast<int>(100.0 * static_cast<double>(p.fetched) / static_cast<double>(p.requested)) : 0;
     log::info("pull: {}, {}/{} objects, {}/s, {}%", human_bytes(static_cast<double>(p.bytes)), p.fetched, p.requested,
               human_bytes(static_cast<double>(p.bytes) / elapsed), pct);
   }
@@ -140,8 +149,10 @@ Result<PullReport> supervise_pull(const std::string& self_exe, const PullRequest
 int pull_job_main(const std::vector<std::string>& args) {
   std::map<std::string, std::string> opt;
   for (size_t i = 0; i + 1 < args.size(); i += 2) opt[args[i]] = args[i + 1];
-  PullRequest r{opt["--repo"], {opt["--url"], opt["--sign-key"], opt["--tls-ca"], opt["--tls-cert"], opt["--tls-key"]},
-                opt["--branch"], opt["--commit"], opt["--from"], opt["--workdir"]};
+  PullRequest r{
+      opt["--repo"],   {opt["--url"], opt["--sign-key"], opt["--tls-ca"], opt["--tls-cert"], opt["--tls-key"]},
+      opt["--branch"], opt["--commit"],
+      opt["--from"],   opt["--workdir"]};
   auto fail = [](const Error& e) {
     write_record("E " + e.message + "\n");
     return 1;
@@ -157,10 +168,9 @@ int pull_job_main(const std::vector<std::string>& args) {
     http.ca_file = r.remote.tls_ca_path;
     http.client_cert = r.remote.tls_client_cert_path;
     http.client_key = r.remote.tls_client_key_path;
-    auto d = fetch_and_apply_delta(*repo, r.remote.url, http, r.from, r.commit, r.remote.sign_key, r.workdir, 30,
-                                   [](uint64_t bytes, int done, int total) {
-                                     write_record(fmt::format("P {} {} {}\n", bytes, done, total));
-                                   });
+    auto d = fetch_and_apply_delta(
+        *repo, r.remote.url, http, r.from, r.commit, r.remote.sign_key, r.workdir, 30,
+        [](uint64_t bytes, int done, int total) { write_record(fmt::format("P {} {} {}\n", bytes, done, total)); });
     if (!d) return fail(d.error());
     delta_bytes = d->bytes;
     delta_applied = d->applied;

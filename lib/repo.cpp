@@ -1,7 +1,6 @@
 #include "repo.hpp"
 
 #include <fcntl.h>
-
 #include <fmt/format.h>
 
 #include "mount.hpp"
@@ -13,8 +12,7 @@ Error gerror(const std::string& what, const GError* error) {
 }
 
 Result<Repo> Repo::open_or_create(const std::string& path) {
-  if (auto slash = path.rfind('/'); slash != std::string::npos && slash > 0)
-    LOTA_TRY(make_dirs(path.substr(0, slash)));
+  if (auto slash = path.rfind('/'); slash != std::string::npos && slash > 0) LOTA_TRY(make_dirs(path.substr(0, slash)));
   g_autoptr(GError) error = nullptr;
   OstreeRepo* repo = ostree_repo_create_at(AT_FDCWD, path.c_str(), OSTREE_REPO_MODE_BARE, nullptr, nullptr, &error);
   if (!repo) return gerror(fmt::format("opening the repository {}", path), error);
@@ -62,9 +60,9 @@ void on_progress_changed(OstreeAsyncProgress* p, gpointer user) {
   if (!bridge->callback || !*bridge->callback) return;
   guint64 bytes = 0;
   guint fetched = 0, requested = 0, delta_fetched = 0, delta_total = 0;
-  ostree_async_progress_get(p, "bytes-transferred", "t", &bytes, "fetched", "u", &fetched, "requested", "u",
-                            &requested, "fetched-delta-parts", "u", &delta_fetched, "total-delta-parts", "u",
-                            &delta_total, nullptr);
+  ostree_async_progress_get(p, "bytes-transferred", "t", &bytes, "fetched", "u", &fetched, "requested", "u", &requested,
+                            "fetched-delta-parts", "u", &delta_fetched, "total-delta-parts", "u", &delta_total,
+                            nullptr);
   (*bridge->callback)(PullProgress{bytes, fetched + delta_fetched, requested + delta_total});
 }
 
@@ -140,8 +138,8 @@ std::string Repo::file_checksum(const std::string& commit, const std::string& pa
   if (!ostree_repo_read_commit(repo_, commit.c_str(), &root, nullptr, nullptr, nullptr)) return "";
   g_autoptr(GFile) file = g_file_resolve_relative_path(root, path.c_str());
   if (!ostree_repo_file_ensure_resolved(OSTREE_REPO_FILE(file), nullptr)) return "";
-  g_autoptr(GFileInfo) info = g_file_query_info(file, G_FILE_ATTRIBUTE_STANDARD_TYPE, G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS,
-                                                nullptr, nullptr);
+  g_autoptr(GFileInfo) info =
+      g_file_query_info(file, G_FILE_ATTRIBUTE_STANDARD_TYPE, G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, nullptr, nullptr);
   if (!info || g_file_info_get_file_type(info) != G_FILE_TYPE_REGULAR) return "";
   return ostree_repo_file_get_checksum(OSTREE_REPO_FILE(file));
 }

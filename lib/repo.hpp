@@ -30,8 +30,8 @@ struct RemoteSettings {
 
 struct PullProgress {
   uint64_t bytes = 0;
-  uint64_t fetched = 0;     // objects + delta parts fetched
-  uint64_t requested = 0;   // objects + delta parts known so far
+  uint64_t fetched = 0;    // objects + delta parts fetched
+  uint64_t requested = 0;  // objects + delta parts known so far
 };
 
 class Repo {

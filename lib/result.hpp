@@ -2,14 +2,14 @@
 // C boundary; an Error carries one line meant for a person on a serial console.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <cstring>
 #include <optional>
 #include <string>
 #include <utility>
 #include <variant>
-
-#include <fmt/format.h>
 
 namespace lota {
 
@@ -67,10 +67,9 @@ class [[nodiscard]] Result<void> {
 using Status = Result<void>;
 
 // Propagate an error: `LOTA_TRY(do_thing());`
-#define LOTA_TRY(expr)                              \
-  do {                                              \
-    if (auto lota_try_r_ = (expr); !lota_try_r_.ok()) \
-      return lota_try_r_.error();                   \
+#define LOTA_TRY(expr)                                                            \
+  do {                                                                            \
+    if (auto lota_try_r_ = (expr); !lota_try_r_.ok()) return lota_try_r_.error(); \
   } while (0)
 
 }  // namespace lota

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <ctime>
-
 #include <nlohmann/json.hpp>
 
 #include "file.hpp"
@@ -17,7 +16,7 @@ constexpr size_t kMaxEvents = 32;
 constexpr int kFormat = 1;
 
 const std::pair<Step, const char*> kSteps[] = {
-    {Step::idle, "idle"}, {Step::checkout, "checkout"}, {Step::swap, "swap"},
+    {Step::idle, "idle"},       {Step::checkout, "checkout"}, {Step::swap, "swap"},
     {Step::bootset, "bootset"}, {Step::rollback, "rollback"},
 };
 
@@ -90,7 +89,7 @@ Result<State> parse_state(const std::string& text) {
 }
 
 Result<State> load_state(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) return State{};
   auto text = read_file(path);
   if (!text) return text.error();
@@ -99,6 +98,8 @@ Result<State> load_state(const std::string& path) {
   return s;
 }
 
-Status save_state(const std::string& path, const State& s) { return write_file_atomic(path, serialize_state(s)); }
+Status save_state(const std::string& path, const State& s) {
+  return write_file_atomic(path, serialize_state(s));
+}
 
 }  // namespace lota

@@ -41,10 +41,10 @@ struct State {
   std::optional<Deployment> deployed;  // sysroot
   std::optional<Deployment> previous;  // sysroot.old
   Step step = Step::idle;
-  std::optional<Deployment> pending;   // target of the step under way
-  std::optional<Trial> trial;          // a new version not yet confirmed healthy
-  std::vector<std::string> rejected;   // commits rolled back from: never pulled again
-  std::vector<Event> events;           // newest last, bounded
+  std::optional<Deployment> pending;  // target of the step under way
+  std::optional<Trial> trial;         // a new version not yet confirmed healthy
+  std::vector<std::string> rejected;  // commits rolled back from: never pulled again
+  std::vector<Event> events;          // newest last, bounded
 
   void add_event(std::string text);
   bool is_rejected(const std::string& commit) const;

@@ -18,11 +18,12 @@
 namespace lota {
 
 Status check_new_root(const std::string& new_root, const std::string& init) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(new_root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    return errno_error("the rootfs directory {} is missing - the root partition holds no deployment; "
-                       "reflash it or set lota.sysroot=",
-                       new_root);
+    return errno_error(
+        "the rootfs directory {} is missing - the root partition holds no deployment; "
+        "reflash it or set lota.sysroot=",
+        new_root);
   UniqueFd root(::open(new_root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root.valid()) return errno_error("opening {}", new_root);
   // Resolve init the way it will be resolved after chroot: absolute symlinks stay inside.
@@ -31,8 +32,8 @@ Status check_new_root(const std::string& new_root, const std::string& init) {
   how.resolve = RESOLVE_IN_ROOT;
   UniqueFd fd(static_cast<int>(syscall(SYS_openat2, root.get(), init.c_str(), &how, sizeof how)));
   if (!fd.valid() || ::fstat(fd.get(), &st) != 0)
-    return errno_error("{} has no {} - the deployment is incomplete; set lota.init= or restore the rootfs",
-                       new_root, init);
+    return errno_error("{} has no {} - the deployment is incomplete; set lota.init= or restore the rootfs", new_root,
+                       init);
   if (!S_ISREG(st.st_mode) || (st.st_mode & 0111) == 0)
     return make_error("{}{} is not an executable file - fix its mode or set lota.init=", new_root, init);
   return {};
@@ -46,12 +47,12 @@ void remove_tree_on_device(int dirfd, dev_t dev) {
   while (dirent* e = ::readdir(dir)) {
     std::string_view name = e->d_name;
     if (name == "." || name == "..") continue;
-    struct stat st{};
+    struct stat st {};
     if (::fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_dev != dev) continue;
     if (S_ISDIR(st.st_mode)) {
       UniqueFd sub(::openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!sub.valid()) continue;
-      struct stat sub_st{};
+      struct stat sub_st {};
       // A directory that is a mount point of the same fs type still has another st_dev.
       if (::fstat(sub.get(), &sub_st) != 0 || sub_st.st_dev != dev) continue;
       remove_tree_on_device(sub.get(), dev);
@@ -66,10 +67,9 @@ void remove_tree_on_device(int dirfd, dev_t dev) {
 namespace {
 
 bool root_is_initramfs_fd(int fd) {
-  struct statfs sfs{};
-  return ::fstatfs(fd, &sfs) == 0 &&
-         (sfs.f_type == static_cast<decltype(sfs.f_type)>(RAMFS_MAGIC) ||
-          sfs.f_type == static_cast<decltype(sfs.f_type)>(TMPFS_MAGIC));
+  struct statfs sfs {};
+  return ::fstatfs(fd, &sfs) == 0 && (sfs.f_type == static_cast<decltype(sfs.f_type)>(RAMFS_MAGIC) ||
+                                      sfs.f_type == static_cast<decltype(sfs.f_type)>(TMPFS_MAGIC));
 }
 
 }  // namespace
@@ -77,7 +77,7 @@ bool root_is_initramfs_fd(int fd) {
 Status switch_root(const std::string& new_root) {
   for (const char* dir : {"/proc", "/sys", "/dev", "/run"}) {
     std::string target = new_root + dir;
-    struct stat st{};
+    struct stat st {};
     if (::stat(target.c_str(), &st) != 0) {
       // A read-only rootfs without the directory: the pseudo-fs stays behind, and the rootfs
       // init mounts its own. Not fatal, but worth a line.
@@ -89,7 +89,8 @@ Status switch_root(const std::string& new_root) {
   if (::chdir(new_root.c_str()) != 0) return errno_error("entering {}", new_root);
 
   UniqueFd old_root(::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  struct stat new_st{}, old_st{};
+  struct stat new_st {
+  }, old_st{};
   if (::stat(".", &new_st) != 0 || !old_root.valid() || ::fstat(old_root.get(), &old_st) != 0)
     return errno_error("inspecting the old and new roots");
 

@@ -1,4 +1,3 @@
-#include "clock.hpp"
 #include "update.hpp"
 
 #include <sys/mount.h>
@@ -8,6 +7,7 @@
 #include <cctype>
 
 #include "bootset.hpp"
+#include "clock.hpp"
 #include "deploy.hpp"
 #include "device.hpp"
 #include "file.hpp"
@@ -26,7 +26,9 @@ namespace {
 
 constexpr uint64_t kMinFreeBytes = 16ull << 20;
 
-double now() { return monotonic_seconds(); }
+double now() {
+  return monotonic_seconds();
+}
 
 std::string trim(std::string s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
@@ -42,7 +44,9 @@ bool is_checksum(const std::string& s) {
   return true;
 }
 
-std::string short_id(const std::string& c) { return c.substr(0, 12); }
+std::string short_id(const std::string& c) {
+  return c.substr(0, 12);
+}
 
 // Records an event in the state and says it on the console; a state that cannot be saved is
 // reported but does not stop the boot.
@@ -85,17 +89,21 @@ bool verify_and_repair_locally(const Layout& l, State& s, Repo& repo) {
   log::info("verify: {} files of {} checked in {:.1f} s: {} damaged, {} corrupt objects", report->files,
             s.deployed->version, now() - t0, report->damaged_paths.size(), report->corrupt_objects.size());
   if (!report->corrupt_objects.empty()) {
-    note(l, s, fmt::format("{} objects of {} are corrupt (first at {}): fetching them again", report->corrupt_objects.size(),
-                           s.deployed->version, report->corrupt_paths[0]));
+    note(l, s,
+         fmt::format("{} objects of {} are corrupt (first at {}): fetching them again", report->corrupt_objects.size(),
+                     s.deployed->version, report->corrupt_paths[0]));
     if (auto st = drop_corrupt_objects(repo, s.deployed->commit, report->corrupt_objects); !st)
       log::error("{}", st.error().message);
     return false;
   }
   if (!report->damaged_paths.empty()) {
-    auto did = restore_deployment(l, s, repo, fmt::format("{} file(s) of the deployment were changed or removed (first: {})",
-                                                          report->damaged_paths.size(), report->damaged_paths[0]));
-    if (!did) log::error("{}", did.error().message);
-    else log::warn("{}", *did);
+    auto did = restore_deployment(l, s, repo,
+                                  fmt::format("{} file(s) of the deployment were changed or removed (first: {})",
+                                              report->damaged_paths.size(), report->damaged_paths[0]));
+    if (!did)
+      log::error("{}", did.error().message);
+    else
+      log::warn("{}", *did);
   }
   return true;
 }
@@ -105,13 +113,14 @@ bool count_trial_boot(const Layout& l, State& s) {
   if (!s.trial || !s.deployed || s.trial->commit != s.deployed->commit) return true;
   if (s.trial->tries_left <= 0) return false;
   s.trial->tries_left--;
-  note(l, s, fmt::format("trial boot of {} ({} left after this one); the system confirms with 'lota mark-good'",
-                         s.deployed->version, s.trial->tries_left));
+  note(l, s,
+       fmt::format("trial boot of {} ({} left after this one); the system confirms with 'lota mark-good'",
+                   s.deployed->version, s.trial->tries_left));
   return true;
 }
 
 Status check_free_space(const Layout& l) {
-  struct statvfs v{};
+  struct statvfs v {};
   if (::statvfs(l.part.c_str(), &v) != 0) return errno_error("checking free space on {}", l.part);
   uint64_t free_bytes = static_cast<uint64_t>(v.f_bavail) * v.f_frsize;
   if (free_bytes < kMinFreeBytes)
@@ -137,8 +146,12 @@ Result<std::string> network_and_check(const Config& c) {
 Status fetch_and_deploy(const Config& c, const Layout& l, State& s, Repo& repo, const std::string& commit,
                         const std::string& key, const std::string& self_exe) {
   LOTA_TRY(check_free_space(l));
-  PullRequest req{l.repo(), {c.remote, key, c.tls_ca, c.tls_cert, c.tls_key}, c.branch, commit,
-                  s.deployed ? s.deployed->commit : "", l.state_dir() + "/delta"};
+  PullRequest req{l.repo(),
+                  {c.remote, key, c.tls_ca, c.tls_cert, c.tls_key},
+                  c.branch,
+                  commit,
+                  s.deployed ? s.deployed->commit : "",
+                  l.state_dir() + "/delta"};
   // Always through libostree, even when the commit object is here: a pull cut short leaves
   // the commit marked partial, and the pull completes it.
   auto report = supervise_pull(self_exe, req, {c.pull_timeout, c.stall_timeout});
@@ -153,9 +166,10 @@ Status fetch_and_deploy(const Config& c, const Layout& l, State& s, Repo& repo, 
   if (s.deployed && !c.allow_downgrade) {
     auto cur = repo.commit_info(s.deployed->commit);
     if (cur && info->timestamp < cur->timestamp)
-      return make_error("commit {} ({}) is older than the deployed {} - downgrade refused (lota.allow_downgrade=1 "
-                        "permits it)",
-                        short_id(commit), info->version, s.deployed->version);
+      return make_error(
+          "commit {} ({}) is older than the deployed {} - downgrade refused (lota.allow_downgrade=1 "
+          "permits it)",
+          short_id(commit), info->version, s.deployed->version);
   }
   LOTA_TRY(repo.set_ref("lota/pending", commit));
   LOTA_TRY(deploy(l, s, repo, Deployment{commit, info->version}, c.tries));
@@ -227,8 +241,10 @@ UpdateOutcome run_update_flow(const Config& c, const Layout& l, const std::strin
       if (auto bs = sync_boot_set(c, l, s, *repo); !bs) log::error("{}", bs.error().message);
     }
   }
-  if (auto did = restore_if_damaged(l, s, *repo); !did) log::error("{}", did.error().message);
-  else if (!did->empty()) log::warn("{}", *did);
+  if (auto did = restore_if_damaged(l, s, *repo); !did)
+    log::error("{}", did.error().message);
+  else if (!did->empty())
+    log::warn("{}", *did);
 
   bool repair = c.verify_full && s.deployed && !verify_and_repair_locally(l, s, *repo);
   if (repair && c.remote.empty()) {
@@ -260,8 +276,10 @@ UpdateOutcome run_update_flow(const Config& c, const Layout& l, const std::strin
       return {"repair failed", false};
     }
     auto did = restore_deployment(l, s, *repo, "corrupt objects fetched again");
-    if (!did) log::error("repairing {}: {}", s.deployed->version, did.error().message);
-    else log::warn("{}", *did);
+    if (!did)
+      log::error("repairing {}: {}", s.deployed->version, did.error().message);
+    else
+      log::warn("{}", *did);
     return {"repaired", false};
   }
   if (s.deployed && *commit == s.deployed->commit) {

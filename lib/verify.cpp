@@ -1,9 +1,8 @@
 #include "verify.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
-
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 namespace lota {
 namespace {
@@ -16,15 +15,13 @@ struct Walker {
 
   Status walk(GFile* dir, const std::string& rel) {
     g_autoptr(GError) error = nullptr;
-    g_autoptr(GFileEnumerator) it =
-        g_file_enumerate_children(dir, "standard::name,standard::type", G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, nullptr,
-                                  &error);
+    g_autoptr(GFileEnumerator) it = g_file_enumerate_children(dir, "standard::name,standard::type",
+                                                              G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, nullptr, &error);
     if (!it) return gerror(fmt::format("reading {} in the repository", rel.empty() ? "/" : rel), error);
     for (;;) {
       GFileInfo* info = nullptr;
       GFile* child = nullptr;
-      if (!g_file_enumerator_iterate(it, &info, &child, nullptr, &error))
-        return gerror("walking the commit", error);
+      if (!g_file_enumerator_iterate(it, &info, &child, nullptr, &error)) return gerror("walking the commit", error);
       if (!info) break;
       std::string path = rel + "/" + g_file_info_get_name(info);
       if (g_file_info_get_file_type(info) == G_FILE_TYPE_DIRECTORY) {
@@ -41,7 +38,8 @@ struct Walker {
     std::string sum = ostree_repo_file_get_checksum(f);
     std::string deployed = deployment + path;
     std::string object = fmt::format("{}/{}/{}.file", objects_dir, sum.substr(0, 2), sum.substr(2));
-    struct stat d{}, o{};
+    struct stat d {
+    }, o{};
     if (::lstat(deployed.c_str(), &d) != 0 || ::lstat(object.c_str(), &o) != 0 || d.st_ino != o.st_ino ||
         d.st_dev != o.st_dev) {
       report.damaged_paths.push_back(path);

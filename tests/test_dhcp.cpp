@@ -51,8 +51,8 @@ TEST_CASE("dhcp: discover and request are well-formed") {
 }
 
 TEST_CASE("dhcp: replies are parsed, garbage is refused") {
-  auto ack = reply(42, {53, 1, 5, 1, 4, 255, 255, 255, 0, 3, 4, 10, 9, 8, 1, 6, 8, 1, 1, 1, 1, 8, 8, 8, 8,
-                        51, 4, 0, 0, 0x0e, 0x10, 54, 4, 10, 9, 8, 1, 255});
+  auto ack = reply(42, {53, 1, 5, 1, 4, 255, 255, 255, 0, 3, 4,    10,   9,  8, 1,  6, 8, 1, 1,
+                        1,  1, 8, 8, 8, 8,   51,  4,   0, 0, 0x0e, 0x10, 54, 4, 10, 9, 8, 1, 255});
   auto m = parse_dhcp_message(ack.data(), ack.size());
   REQUIRE(m.ok());
   CHECK(m->type == DhcpType::ack);
@@ -63,13 +63,13 @@ TEST_CASE("dhcp: replies are parsed, garbage is refused") {
   CHECK(m->dns.size() == 2);
   CHECK(m->lease_seconds == 3600);
 
-  CHECK_FALSE(parse_dhcp_message(ack.data(), 100).ok());                        // truncated header
+  CHECK_FALSE(parse_dhcp_message(ack.data(), 100).ok());  // truncated header
   auto no_type = reply(1, {1, 4, 255, 255, 255, 0, 255});
-  CHECK_FALSE(parse_dhcp_message(no_type.data(), no_type.size()).ok());         // no message type
+  CHECK_FALSE(parse_dhcp_message(no_type.data(), no_type.size()).ok());  // no message type
   auto overrun = reply(1, {53, 1, 5, 6, 200, 1, 2});
-  CHECK_FALSE(parse_dhcp_message(overrun.data(), overrun.size()).ok());         // option past the end
+  CHECK_FALSE(parse_dhcp_message(overrun.data(), overrun.size()).ok());  // option past the end
   auto request = build_dhcp_discover(1, kMac);
-  CHECK_FALSE(parse_dhcp_message(request.data(), request.size()).ok());         // a request, not a reply
+  CHECK_FALSE(parse_dhcp_message(request.data(), request.size()).ok());  // a request, not a reply
   auto bad_magic = ack;
   bad_magic[236] = 0;
   CHECK_FALSE(parse_dhcp_message(bad_magic.data(), bad_magic.size()).ok());
@@ -109,8 +109,8 @@ TEST_CASE("dhcp: a lease from dnsmasq, across a veth pair between two namespaces
                    " addr add 192.168.250.1/24 dev lotas0 && ip -n " + srv + " link set lotas0 up") == 0);
   REQUIRE(test::sh("ip netns exec " + srv + " dnsmasq --port=0 --interface=lotas0 --bind-interfaces " +
                    "--dhcp-range=192.168.250.50,192.168.250.60,255.255.255.0,1h --dhcp-option=3,192.168.250.1 " +
-                   "--dhcp-option=6,192.168.250.1 --dhcp-leasefile=" + dir + "/leases --pid-file=" + dir +
-                   "/pid") == 0);
+                   "--dhcp-option=6,192.168.250.1 --dhcp-leasefile=" + dir + "/leases --pid-file=" + dir + "/pid") ==
+          0);
   pid_t pid = ::fork();
   if (pid == 0) {
     // The client side: its own network namespace, and a sysfs that shows that namespace.

@@ -1,22 +1,21 @@
 // Host integration test: lota's mount + switch_root code, run for real in a private mount
 // namespace: a tmpfs plays the initramfs, a real ext4 image (mkfs.ext4 -d) holds the
 // deployment, attached to a loop device. Needs root (as in CI); skipped with a warning otherwise.
-#include <catch2/catch.hpp>
-
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <string>
 
+#include "device.hpp"
 #include "file.hpp"
 #include "loop_device.hpp"
 #include "mount.hpp"
-#include "device.hpp"
 #include "switch_root.hpp"
 
 using namespace lota;
@@ -29,7 +28,9 @@ std::string make_temp_dir() {
   return tmpl;
 }
 
-int sh(const std::string& cmd) { return std::system(cmd.c_str()); }
+int sh(const std::string& cmd) {
+  return std::system(cmd.c_str());
+}
 
 // Builds an ext4 image whose sysroot/ has a static /sbin/init (busybox) and a marker.
 std::string make_root_image(const std::string& dir, bool with_sysroot) {
@@ -51,8 +52,7 @@ int child_switch(const std::string& initramfs, const std::string& image) {
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return 11;
   if (!mount_fs("tmpfs", initramfs, "tmpfs", 0, "").ok()) return 12;
   // A separate filesystem inside the "initramfs": the cleanup must not cross into it.
-  if (!make_dirs(initramfs + "/keep").ok() || !mount_fs("tmpfs", initramfs + "/keep", "tmpfs", 0, "").ok())
-    return 13;
+  if (!make_dirs(initramfs + "/keep").ok() || !mount_fs("tmpfs", initramfs + "/keep", "tmpfs", 0, "").ok()) return 13;
   if (!write_file_atomic(initramfs + "/keep/kept", "x").ok()) return 14;
   if (!write_file_atomic(initramfs + "/initramfs-file", "x").ok()) return 15;
   test::LoopDevice loop(image);
@@ -69,13 +69,13 @@ int child_switch(const std::string& initramfs, const std::string& image) {
   int keep = ::open("/keep", O_PATH | O_DIRECTORY);
   if (!switch_root("/sysroot").ok()) return 25;
 
-  struct stat st{};
-  if (::stat("/marker", &st) != 0) return 30;                          // we are in the deployment
-  if (::stat("/proc/self/status", &st) != 0) return 31;                // /proc moved along
-  if (::stat("/run/lota/root/sysroot/marker", &st) != 0) return 32;    // the partition stays visible
-  if (::fstatat(old_root, "initramfs-file", &st, 0) == 0) return 33;   // initramfs freed
-  if (::fstatat(keep, "kept", &st, 0) != 0) return 34;                 // other filesystems untouched
-  ::execl("/sbin/init", "true", static_cast<char*>(nullptr));          // busybox runs `true`
+  struct stat st {};
+  if (::stat("/marker", &st) != 0) return 30;                         // we are in the deployment
+  if (::stat("/proc/self/status", &st) != 0) return 31;               // /proc moved along
+  if (::stat("/run/lota/root/sysroot/marker", &st) != 0) return 32;   // the partition stays visible
+  if (::fstatat(old_root, "initramfs-file", &st, 0) == 0) return 33;  // initramfs freed
+  if (::fstatat(keep, "kept", &st, 0) != 0) return 34;                // other filesystems untouched
+  ::execl("/sbin/init", "true", static_cast<char*>(nullptr));         // busybox runs `true`
   return 35;
 }
 

@@ -24,7 +24,7 @@ bool root() {
 }
 
 nlink_t links(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0 ? st.st_nlink : 0;
 }
 
@@ -118,18 +118,18 @@ TEST_CASE("update: a version that never confirms is rolled back and not pulled a
   rig.factory("1.0");
   std::string v2 = rig.publish("2.0");
   rig.start_server();
-  REQUIRE(rig.run().deployed_new);               // boot 1 of 2.0's trial
-  CHECK(rig.run().summary == "on trial");        // boot 2: last try
+  REQUIRE(rig.run().deployed_new);         // boot 1 of 2.0's trial
+  CHECK(rig.run().summary == "on trial");  // boot 2: last try
   CHECK(rig.state().trial->tries_left == 0);
-  auto out = rig.run();                          // boot 3: tries used up
+  auto out = rig.run();  // boot 3: tries used up
   CHECK(out.summary == "rejected");
   State s = rig.state();
   CHECK(s.deployed->version == "1.0");
   CHECK(s.is_rejected(v2));
   CHECK_FALSE(s.trial);
   CHECK(rig.deployed_file("etc/version") == "1.0\n");
-  CHECK(rig.run().summary == "rejected");        // still not pulled again
-  rig.publish("3.0");                            // a newer one is
+  CHECK(rig.run().summary == "rejected");  // still not pulled again
+  rig.publish("3.0");                      // a newer one is
   CHECK(rig.run().deployed_new);
   CHECK(rig.state().deployed->version == "3.0");
 }
@@ -139,8 +139,12 @@ TEST_CASE("update: a damaged sysroot is restored from the local repo", "[update]
   UpdateRig rig;
   rig.publish("1.0");
   rig.factory("1.0");
-  SECTION("sysroot deleted") { REQUIRE(sh("rm -rf " + rig.layout.sysroot()) == 0); }
-  SECTION("its init deleted") { REQUIRE(sh("rm -f " + rig.layout.sysroot() + "/sbin/init") == 0); }
+  SECTION("sysroot deleted") {
+    REQUIRE(sh("rm -rf " + rig.layout.sysroot()) == 0);
+  }
+  SECTION("its init deleted") {
+    REQUIRE(sh("rm -f " + rig.layout.sysroot() + "/sbin/init") == 0);
+  }
   Config c = rig.config();
   c.remote.clear();
   rig.run(c);

@@ -121,8 +121,8 @@ std::string UpdateRig::publish(const std::string& version, bool sign, bool with_
                version + "' > " + k + "/initramfs.img && echo 'dtb " + version + "' > " + k + "/dtb/board.dtb") == 0);
   }
   std::string key = sign ? " --key " + dir + "/keys/ed25519.secret" : "";
-  std::string commit = sh_out(top + "/scripts/publish " + tree + " --repo " + repo + " --branch test/stable --version " +
-                              version + key + " 2>/dev/null");
+  std::string commit = sh_out(top + "/scripts/publish " + tree + " --repo " + repo +
+                              " --branch test/stable --version " + version + key + " 2>/dev/null");
   REQUIRE(commit.size() == 64);
   return commit;
 }
@@ -160,8 +160,8 @@ void UpdateRig::factory(const std::string& version) {
   if (!r) FAIL(r.error().message);
   bool own_server = server_pid_ < 0;
   if (own_server) start_server();
-  PullRequest req{layout.repo(), {"http://127.0.0.1:" + std::to_string(port), "", "", "", ""}, "test/stable", commit,
-                  "", ""};
+  PullRequest req{
+      layout.repo(), {"http://127.0.0.1:" + std::to_string(port), "", "", "", ""}, "test/stable", commit, "", ""};
   REQUIRE(supervise_pull(self_exe, req, {30, 10}).ok());
   if (own_server) stop_server();
   State s;
