@@ -173,6 +173,7 @@ Result<DeltaResult> fetch_and_apply_delta(Repo& repo, const std::string& base_ur
     }
     if (on_progress) on_progress(bytes, static_cast<int>(i + 1), static_cast<int>(parts->size()));
   }
+  if (on_progress) on_progress(bytes, -1, -1);  // applying: no network traffic for a while
   LOTA_TRY(apply_offline(repo, dir, to));
   LOTA_TRY(remove_tree(dir));
   r.applied = true;

@@ -61,6 +61,7 @@ struct Watch {
   std::string error;
   std::string partial;
   double last_byte_time = 0;
+  bool applying = false;  // applying a delta moves no bytes: not a stall (the deadline still holds)
   double last_log = 0;
   double start = 0;
 
@@ -73,7 +74,10 @@ struct Watch {
       if (line.starts_with("E ")) error = line.substr(2);
       if (line.starts_with("I ")) log::info("pull: {}", line.substr(2));
       unsigned long long b = 0, f = 0, r = 0;
+      if (line == "A") applying = true;
       if (std::sscanf(line.c_str(), "P %llu %llu %llu", &b, &f, &r) == 3) {
+        if (applying) last_byte_time = now();  // the apply is over: the stall clock restarts
+        applying = false;
         if (b > report.progress.bytes) last_byte_time = now();
         report.progress = {b, f, r};
       }
@@ -127,7 +131,7 @@ Result<PullReport> supervise_pull(const std::string& self_exe, const PullRequest
     double t = now();
     if (t - w.start > limits.deadline_s)
       timeout_error = fmt::format("download took longer than lota.pull_timeout={:g} s", limits.deadline_s);
-    else if (t - w.last_byte_time > limits.stall_s)
+    else if (!w.applying && t - w.last_byte_time > limits.stall_s)
       timeout_error = fmt::format("download stalled: no data for {:g} s (lota.stall_timeout)", limits.stall_s);
     if (!timeout_error.empty()) {
       ::kill(pid, SIGKILL);
@@ -170,7 +174,12 @@ int pull_job_main(const std::vector<std::string>& args) {
     http.client_key = r.remote.tls_client_key_path;
     auto d = fetch_and_apply_delta(
         *repo, r.remote.url, http, r.from, r.commit, r.remote.sign_key, r.workdir, 30,
-        [](uint64_t bytes, int done, int total) { write_record(fmt::format("P {} {} {}\n", bytes, done, total)); });
+        [](uint64_t bytes, int done, int total) {
+          if (done < 0)
+            write_record("A\n");  // applying: PID 1 pauses the stall clock
+          else
+            write_record(fmt::format("P {} {} {}\n", bytes, done, total));
+        });
     if (!d) return fail(d.error());
     delta_bytes = d->bytes;
     delta_applied = d->applied;
