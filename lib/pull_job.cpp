@@ -172,14 +172,13 @@ int pull_job_main(const std::vector<std::string>& args) {
     http.ca_file = r.remote.tls_ca_path;
     http.client_cert = r.remote.tls_client_cert_path;
     http.client_key = r.remote.tls_client_key_path;
-    auto d = fetch_and_apply_delta(
-        *repo, r.remote.url, http, r.from, r.commit, r.remote.sign_key, r.workdir, 30,
-        [](uint64_t bytes, int done, int total) {
-          if (done < 0)
-            write_record("A\n");  // applying: PID 1 pauses the stall clock
-          else
-            write_record(fmt::format("P {} {} {}\n", bytes, done, total));
-        });
+    auto d = fetch_and_apply_delta(*repo, r.remote.url, http, r.from, r.commit, r.remote.sign_key, r.workdir, 30,
+                                   [](uint64_t bytes, int done, int total) {
+                                     if (done < 0)
+                                       write_record("A\n");  // applying: PID 1 pauses the stall clock
+                                     else
+                                       write_record(fmt::format("P {} {} {}\n", bytes, done, total));
+                                   });
     if (!d) return fail(d.error());
     delta_bytes = d->bytes;
     delta_applied = d->applied;
