@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "config.hpp"
+#include "file.hpp"
 #include "layout.hpp"
 #include "pull_job.hpp"
 #include "repo.hpp"
@@ -26,6 +28,7 @@ int usage() {
   std::fprintf(stderr,
                "usage: lota [--root DIR] status [--json] | mark-good | rollback | --version\n"
                "       lota check --remote URL [--branch B] [--ca FILE] [--cert FILE --key FILE] [--timeout S]\n"
+               "       lota --root DIR boot-flow [--config FILE] [--cmdline TEXT] [--boot-mount DIR]\n"
                "  --root DIR   the mounted root partition (default %s)\n",
                kDefaultPart);
   return 2;
@@ -116,6 +119,33 @@ int request_rollback(const Layout& l) {
   return 0;
 }
 
+// lota --root DIR boot-flow: the update flow lota-init runs at boot (recovery, trial, check,
+// pull, deploy, boot set), on a root partition mounted at DIR. For the host tests (which cut
+// it short at every durable step) and image tooling; not for a running system's own root.
+int boot_flow(Layout l, const std::vector<std::string>& args) {
+  std::string conf_text, cmdline;
+  for (size_t i = 0; i + 1 < args.size(); i += 2) {
+    const std::string &k = args[i], &v = args[i + 1];
+    if (k == "--config") {
+      auto text = read_file(v);
+      if (!text) return fail(text.error().message);
+      conf_text = *text;
+    } else if (k == "--cmdline") {
+      cmdline = v;
+    } else if (k == "--boot-mount") {
+      l.boot_mount = v;
+    } else {
+      return usage();
+    }
+  }
+  if (args.size() % 2 != 0) return usage();
+  auto loaded = load_config(conf_text, parse_cmdline(cmdline));
+  for (const auto& w : loaded.warnings) std::fprintf(stderr, "lota: %s\n", w.c_str());
+  auto out = run_update_flow(loaded.config, l, "/proc/self/exe");
+  fmt::print("boot-flow: {}\n", out.summary);
+  return 0;
+}
+
 }  // namespace
 
 int cli_main(int argc, char** argv) {
@@ -133,6 +163,7 @@ int cli_main(int argc, char** argv) {
   if (cmd == "mark-good") return mark_good(l);
   if (cmd == "rollback") return request_rollback(l);
   if (cmd == "check") return check({args.begin() + 1, args.end()});
+  if (cmd == "boot-flow") return boot_flow(l, {args.begin() + 1, args.end()});
   return usage();
 }
 

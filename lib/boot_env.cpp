@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "crash_point.hpp"
 #include "file.hpp"
 #include "unique_fd.hpp"
 
@@ -112,8 +113,10 @@ Status write_boot_env(const std::string& dir, BootEnv env) {
   std::string text = format_boot_env(env);
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!fd.valid()) return errno_error("writing {}", path);
+  crash_point("truncated " + path);
   if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) || ::fsync(fd.get()) != 0)
     return errno_error("writing {}", path);
+  crash_point("wrote " + path);
   UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dfd.valid()) ::fsync(dfd.get());
   return {};

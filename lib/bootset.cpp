@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "boot_env.hpp"
+#include "crash_point.hpp"
 #include "deploy.hpp"
 #include "file.hpp"
 #include "mount.hpp"
@@ -51,8 +52,10 @@ Status copy_synced(const std::string& from, const std::string& to) {
     left -= static_cast<size_t>(n);
   }
   if (::fsync(fd.get()) != 0) return errno_error("syncing {}", tmp);
+  crash_point("wrote " + tmp);
   // Not atomic on FAT; it need not be: the env does not point at this set yet.
   if (::rename(tmp.c_str(), to.c_str()) != 0) return errno_error("renaming {}", tmp);
+  crash_point("renamed to " + to);
   return {};
 }
 
@@ -79,6 +82,12 @@ bool set_holds(const std::string& boot, const std::string& set, const std::strin
 }
 
 }  // namespace
+
+bool boot_set_current(const std::string& boot, const std::string& manifest) {
+  if (manifest.empty()) return true;
+  auto env = read_boot_env(boot);
+  return set_holds(boot, env ? env->bootset : "boot.1", manifest);
+}
 
 Result<std::string> install_boot_set(const std::string& boot, const std::string& deployment,
                                      const std::string& manifest) {

@@ -17,6 +17,10 @@ class Repo;
 // repository's content checksums (no file is read). Empty when the commit has no boot files.
 std::string boot_set_manifest(const Repo& repo, const std::string& commit, const std::string& deployment);
 
+// True when the active set (per the boot env; boot.1 without one) already holds `manifest`,
+// or the deployment has no boot files: nothing to write.
+bool boot_set_current(const std::string& boot, const std::string& manifest);
+
 // Makes the deployment's boot files the active set: no-op when they already are, a flip of the
 // env when the fallback set holds them (rollback), else a copy into the inactive set, its
 // manifest (lota-set) written last, and a flip. A set is recognised by its manifest, so no

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include "crash_point.hpp"
 #include "deploy.hpp"
 #include "file.hpp"
 #include "mount.hpp"
@@ -104,6 +105,7 @@ Status apply_offline(Repo& repo, const std::string& dir, const std::string& to) 
   // that an interruption leaves a commit libostree's pull knows to complete.
   if (!ostree_repo_mark_commit_partial(repo.get(), to.c_str(), TRUE, &error))
     return gerror("marking the commit partial", error);
+  crash_point("marked the commit partial");
   if (!ostree_repo_prepare_transaction(repo.get(), nullptr, nullptr, &error))
     return gerror("starting a repository transaction", error);
   g_autoptr(GFile) file = g_file_new_for_path(dir.c_str());
@@ -113,6 +115,19 @@ Status apply_offline(Repo& repo, const std::string& dir, const std::string& to) 
   }
   if (!ostree_repo_commit_transaction(repo.get(), nullptr, nullptr, &error))
     return gerror("committing the repository transaction", error);
+  crash_point("committed the static delta's objects");
+  return {};
+}
+
+// A superblock lists each part's size, checksum and objects: some hundred KB for a rootfs of
+// ten thousand files. Anything far larger is not a superblock.
+constexpr uint64_t kMaxSuperblock = 16ull << 20;
+
+Status remove_others(const std::string& workdir, const std::string& keep) {
+  g_autoptr(GDir) d = g_dir_open(workdir.c_str(), 0, nullptr);
+  if (!d) return {};
+  while (const char* name = g_dir_read_name(d))
+    if (keep != name) LOTA_TRY(remove_tree(workdir + "/" + name));
   return {};
 }
 
@@ -128,7 +143,9 @@ Result<DeltaResult> fetch_and_apply_delta(Repo& repo, const std::string& base_ur
                                           const std::string& workdir, double stall_s,
                                           const std::function<void(uint64_t, int, int)>& on_progress) {
   DeltaResult r;
-  std::string dir = workdir + "/" + from.substr(0, 12) + "-" + to.substr(0, 12);
+  std::string name = from.substr(0, 12) + "-" + to.substr(0, 12);
+  std::string dir = workdir + "/" + name;
+  LOTA_TRY(remove_others(workdir, name));  // parts of an update the server no longer offers
   LOTA_TRY(make_dirs(dir));
   std::string rel = static_delta_path(from, to);
   std::string url = base_url + "/" + rel;
@@ -139,7 +156,7 @@ Result<DeltaResult> fetch_and_apply_delta(Repo& repo, const std::string& base_ur
   };
   // The superblock is small and may have changed on the server: always fetched whole.
   ::unlink((dir + "/superblock").c_str());
-  auto sb = http_download(url + "/superblock", dir + "/superblock", http, stall_s, count);
+  auto sb = http_download(url + "/superblock", dir + "/superblock", http, stall_s, kMaxSuperblock, count);
   if (!sb) return sb.error();
   if (sb->not_found) {
     r.why_not = "no static delta on the server for this update";
@@ -158,7 +175,7 @@ Result<DeltaResult> fetch_and_apply_delta(Repo& repo, const std::string& base_ur
     std::string path = fmt::format("{}/{}", dir, i);
     if (part_ok(path, part)) continue;  // fetched by an earlier boot
     if (file_size(path) > part.size) ::unlink(path.c_str());
-    auto got = http_download(fmt::format("{}/{}", url, i), path, http, stall_s, [&](uint64_t n) {
+    auto got = http_download(fmt::format("{}/{}", url, i), path, http, stall_s, part.size, [&](uint64_t n) {
       bytes += n;
       if (on_progress) on_progress(bytes, static_cast<int>(i), static_cast<int>(parts->size()));
     });

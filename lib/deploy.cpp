@@ -7,6 +7,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "crash_point.hpp"
 #include "log.hpp"
 #include "unique_fd.hpp"
 
@@ -24,23 +25,27 @@ bool exists(const std::string& p) {
 Status sync_partition(const std::string& part) {
   UniqueFd fd(::open(part.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd.valid() || ::syncfs(fd.get()) != 0) return errno_error("syncing {}", part);
+  crash_point("synced " + part);
   return {};
 }
 
 Status fsync_dir(const std::string& dir) {
   UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd.valid() || ::fsync(fd.get()) != 0) return errno_error("syncing directory {}", dir);
+  crash_point("synced directory " + dir);
   return {};
 }
 
 Status rename_path(const std::string& from, const std::string& to) {
   if (::rename(from.c_str(), to.c_str()) != 0) return errno_error("renaming {} to {}", from, to);
+  crash_point("renamed " + from + " to " + to);
   return {};
 }
 
 Status exchange(const std::string& a, const std::string& b) {
   if (::renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE) != 0)
     return errno_error("exchanging {} and {}", a, b);
+  crash_point("exchanged " + a + " and " + b);
   return {};
 }
 
@@ -79,7 +84,9 @@ Status swap_in(const Layout& l, const std::string& commit) {
 Status checkout_new(const Layout& l, Repo& repo, const std::string& commit) {
   LOTA_TRY(remove_tree(l.sysroot_new()));
   LOTA_TRY(repo.checkout(commit, l.sysroot_new()));
+  crash_point("checked out " + l.sysroot_new());
   LOTA_TRY(mark_deployment(l.sysroot_new(), commit));
+  crash_point("marked " + l.sysroot_new());
   return sync_partition(l.part);
 }
 
@@ -100,6 +107,7 @@ Status mark_deployment(const std::string& dir, const std::string& commit) {
 Status remove_tree(const std::string& path) {
   if (!exists(path)) return {};
   if (::nftw(path.c_str(), remove_entry, 32, FTW_DEPTH | FTW_PHYS) != 0) return errno_error("removing {}", path);
+  crash_point("removed " + path);
   return {};
 }
 

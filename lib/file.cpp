@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "crash_point.hpp"
 #include "unique_fd.hpp"
 
 namespace lota {
@@ -46,9 +47,12 @@ Status write_file_atomic(const std::string& path, std::string_view content, unsi
     LOTA_TRY(write_all(fd.get(), content, tmp));
     if (::fsync(fd.get()) != 0) return errno_error("syncing {}", tmp);
   }
+  crash_point("wrote " + tmp);
   if (::rename(tmp.c_str(), path.c_str()) != 0) return errno_error("renaming {} to {}", tmp, path);
+  crash_point("renamed to " + path);
   UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dfd.valid() || ::fsync(dfd.get()) != 0) return errno_error("syncing directory {}", dir);
+  crash_point("synced directory " + dir);
   return {};
 }
 

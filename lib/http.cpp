@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <memory>
 
+#include "crash_point.hpp"
+
 namespace lota {
 namespace {
 
@@ -50,6 +52,8 @@ struct FileSink {
   bool decided = false;  // the status has been looked at
   bool discard = false;  // an error page: not part of the file
   uint64_t resume_from = 0;
+  uint64_t max_size = 0;
+  bool overflow = false;
   const std::function<void(uint64_t)>* on_bytes = nullptr;
 };
 
@@ -67,6 +71,10 @@ size_t on_file_data(char* ptr, size_t size, size_t n, void* user) {
     }
   }
   if (s->discard) return len;
+  if (s->resume_from + s->fetched + len > s->max_size) {
+    s->overflow = true;
+    return 0;  // aborts the transfer
+  }
   if (std::fwrite(ptr, 1, len, s->f) != len) return 0;
   s->fetched += len;
   if (s->on_bytes && *s->on_bytes) (*s->on_bytes)(len);
@@ -102,7 +110,7 @@ Result<std::string> http_get(const std::string& url, const HttpOptions& o) {
 namespace lota {
 
 Result<Download> http_download(const std::string& url, const std::string& path, const HttpOptions& o, double stall_s,
-                               const std::function<void(uint64_t)>& on_bytes) {
+                               uint64_t max_size, const std::function<void(uint64_t)>& on_bytes) {
   static const bool initialised = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
   if (!initialised) return make_error("libcurl failed to initialise");
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
@@ -116,6 +124,7 @@ Result<Download> http_download(const std::string& url, const std::string& path, 
   sink.curl = curl.get();
   sink.resume_from = static_cast<uint64_t>(have > 0 ? have : 0);
   sink.on_bytes = &on_bytes;
+  sink.max_size = max_size;
   char errbuf[CURL_ERROR_SIZE] = "";
   CURL* c = curl.get();
   common_options(c, url, o, errbuf);
@@ -130,12 +139,18 @@ Result<Download> http_download(const std::string& url, const std::string& path, 
   long status = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   if (std::fflush(f.get()) != 0 || ::fsync(::fileno(f.get())) != 0) return errno_error("writing {}", path);
+  crash_point("downloaded " + path);
+  if (sink.overflow) {
+    f.reset();
+    ::unlink(path.c_str());
+    return make_error("{}: larger than the {} bytes it may be (broken or hostile server); discarded", url, max_size);
+  }
   if (status == 404) return Download{0, true};
   if (rc == CURLE_RANGE_ERROR && sink.resume_from > 0) {
     // The server cannot resume: start this file over.
     f.reset();
     if (::truncate(path.c_str(), 0) != 0) return errno_error("truncating {}", path);
-    return http_download(url, path, o, stall_s, on_bytes);
+    return http_download(url, path, o, stall_s, max_size, on_bytes);
   }
   if (status == 416) return Download{0, false};  // range past the end: the file is complete
   if (rc != CURLE_OK) return make_error("{}: {}", url, errbuf[0] ? errbuf : curl_easy_strerror(rc));

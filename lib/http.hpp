@@ -28,8 +28,9 @@ struct Download {
 // GET url into the file at path, resuming after the bytes already in it (HTTP Range; a server
 // that ignores Range sends it all again and the file is rewritten). on_bytes(n) is called as
 // data arrives. A 404 is not an error: Download.not_found says so. stall_s: abort when less
-// than 1 byte/s arrives for that long.
+// than 1 byte/s arrives for that long. max_size: the file may not grow past it (a hostile or
+// broken server's endless answer); past it the file is deleted and the download fails.
 Result<Download> http_download(const std::string& url, const std::string& path, const HttpOptions& options,
-                               double stall_s, const std::function<void(uint64_t)>& on_bytes);
+                               double stall_s, uint64_t max_size, const std::function<void(uint64_t)>& on_bytes);
 
 }  // namespace lota

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 
+#include "crash_point.hpp"
 #include "mount.hpp"
 
 namespace lota {
@@ -87,6 +88,7 @@ Status Repo::pull(const std::string& remote, const std::string& branch, const st
   gboolean ok = ostree_repo_pull_with_options(repo_, remote.c_str(), options, progress, nullptr, &error);
   ostree_async_progress_finish(progress);
   if (!ok) return gerror(fmt::format("pulling {} ({})", branch, commit.substr(0, 12)), error);
+  crash_point("pulled " + commit.substr(0, 12));
   return {};
 }
 
@@ -149,6 +151,7 @@ Status Repo::set_ref(const std::string& ref, const std::string& checksum) {
   if (!ostree_repo_set_ref_immediate(repo_, nullptr, ref.c_str(), checksum.empty() ? nullptr : checksum.c_str(),
                                      nullptr, &error))
     return gerror(fmt::format("setting ref {}", ref), error);
+  crash_point("set ref " + ref);
   return {};
 }
 

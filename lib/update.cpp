@@ -57,17 +57,20 @@ void note(const Layout& l, State& s, const std::string& text) {
 }
 
 // Makes the boot partition's active boot set match the deployed sysroot (after a deployment,
-// a rollback, or a power cut in between), journalled as step `bootset`.
+// a rollback, or a power cut in between), journalled as step `bootset`. Runs at every boot;
+// reads two small files and writes nothing when the set is already right.
 Status sync_boot_set(const Config& c, const Layout& l, State& s, const Repo& repo) {
   if (c.boot.empty() || c.boot == "none" || !s.deployed) return {};
   auto dev = wait_for_device(c.boot, 3.0);
   if (!dev) return make_error("boot partition: {} (lota.boot=none if the board has none)", dev.error().message);
   LOTA_TRY(mount_device(*dev, l.boot_mount, "", MS_NOATIME, ""));
   MountGuard guard(l.boot_mount);
+  std::string manifest = boot_set_manifest(repo, s.deployed->commit, l.sysroot());
+  if (boot_set_current(l.boot_mount, manifest) && s.step != Step::bootset) return {};  // no write at all
   s.step = Step::bootset;
   s.pending = s.deployed;
   LOTA_TRY(save_state(l.state(), s));
-  auto did = install_boot_set(l.boot_mount, l.sysroot(), boot_set_manifest(repo, s.deployed->commit, l.sysroot()));
+  auto did = install_boot_set(l.boot_mount, l.sysroot(), manifest);
   if (!did) return did.error();
   s.step = Step::idle;
   s.pending.reset();
@@ -222,14 +225,10 @@ UpdateOutcome run_update_flow(const Config& c, const Layout& l, const std::strin
     log::error("{} - booting without updates", repo.error().message);
     return {"repository unusable", false};
   }
-  bool bootset_pending = s.step == Step::bootset;
   if (auto did = recover(l, s, *repo, c.tries); !did)
     log::error("recovery: {}", did.error().message);
   else if (!did->empty())
     log::info("recovery: {}", *did);
-  if (bootset_pending) {
-    if (auto st = sync_boot_set(c, l, s, *repo); !st) log::error("{}", st.error().message);
-  }
 
   if (!count_trial_boot(l, s)) {
     std::string bad = s.deployed ? s.deployed->version : "?";
@@ -238,13 +237,15 @@ UpdateOutcome run_update_flow(const Config& c, const Layout& l, const std::strin
       log::error("rollback: {}", st.error().message);
     } else {
       log::info("rolled back to {}; {} will not be installed again", s.deployed->version, bad);
-      if (auto bs = sync_boot_set(c, l, s, *repo); !bs) log::error("{}", bs.error().message);
     }
   }
   if (auto did = restore_if_damaged(l, s, *repo); !did)
     log::error("{}", did.error().message);
   else if (!did->empty())
     log::warn("{}", *did);
+  // Every boot: the active boot set must be the deployed version's, whatever was cut short
+  // before (a deployment journalled but its boot set not yet written, a rollback, a redo).
+  if (auto st = sync_boot_set(c, l, s, *repo); !st) log::error("{}", st.error().message);
 
   bool repair = c.verify_full && s.deployed && !verify_and_repair_locally(l, s, *repo);
   if (repair && c.remote.empty()) {

@@ -2,8 +2,19 @@
 """Test HTTP server for lota's host integration tests: serves a directory on 127.0.0.1 and can
 misbehave on purpose.
 
-usage: http_server.py DIR PORT_FILE [--mode normal|404|500|stall|slow] [--rate BYTES_PER_S]
+usage: http_server.py DIR PORT_FILE [--mode MODE] [--rate BYTES_PER_S] [--no-deltas]
 The chosen port is written to PORT_FILE once listening. Every request is logged to stderr.
+
+Modes that break every request: 404, 500, stall (accepts, never answers), slow (--rate).
+Modes that break only the update's payload (objects/ and deltas/), so that the update check
+succeeds and the pull meets the fault:
+  truncate        sends half of each file, then closes (Content-Length says the whole)
+  corrupt         flips bytes in each file (checksum mismatch)
+  trickle         1 byte per second
+  huge            an endless stream of bytes (Content-Length 4 GiB)
+  redirect-loop   302 to itself, forever
+  missing-commit  refs/heads/* names a commit the repo does not have
+--no-deltas answers 404 for deltas/, so libostree pulls objects.
 """
 import argparse
 import functools
@@ -17,11 +28,19 @@ import time
 class Handler(http.server.SimpleHTTPRequestHandler):
     mode = "normal"
     rate = 0
+    no_deltas = False
 
     def log_message(self, fmt, *args):
         sys.stderr.write("%s\n" % (fmt % args))
 
     def do_GET(self):
+        payload = self.path.startswith("/objects/") or self.path.startswith("/deltas/")
+        if self.no_deltas and self.path.startswith("/deltas/"):
+            return self.send_error(404)
+        if payload and self.mode in HOSTILE:
+            return HOSTILE[self.mode](self)
+        if self.mode == "missing-commit" and self.path.startswith("/refs/heads/"):
+            return self.send_bytes(("%064x\n" % 0xdead).encode())
         if self.mode == "404":
             return self.send_error(404)
         if self.mode == "500":
@@ -30,6 +49,61 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             time.sleep(3600)
             return
         return self.send_file(slow=self.mode == "slow")
+
+    def send_bytes(self, data):
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def file_data(self):
+        path = self.translate_path(self.path)
+        if not os.path.isfile(path):
+            self.send_error(404)
+            return None
+        with open(path, "rb") as f:
+            return f.read()
+
+    def truncate(self):
+        data = self.file_data()
+        if data is None:
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data[:len(data) // 2])
+        self.close_connection = True
+
+    def corrupt(self):
+        data = self.file_data()
+        if data is not None:
+            self.send_bytes(bytes(b ^ 0x5a for b in data[:64]) + data[64:])
+
+    def trickle(self):
+        data = self.file_data()
+        if data is None:
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        for i in range(len(data)):
+            self.wfile.write(data[i:i + 1])
+            self.wfile.flush()
+            time.sleep(1)
+
+    def huge(self):
+        self.send_response(200)
+        self.send_header("Content-Length", str(4 << 30))
+        self.end_headers()
+        block = b"\0" * 65536
+        for _ in range((4 << 30) // len(block)):
+            self.wfile.write(block)
+
+    def redirect_loop(self):
+        self.send_response(302)
+        self.send_header("Location", self.path)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def send_file(self, slow):
         """Files with HTTP Range support (bytes=N-), at `rate` bytes/s when slow."""
@@ -64,6 +138,15 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             time.sleep(0.1)
 
 
+HOSTILE = {
+    "truncate": Handler.truncate,
+    "corrupt": Handler.corrupt,
+    "trickle": Handler.trickle,
+    "huge": Handler.huge,
+    "redirect-loop": Handler.redirect_loop,
+}
+
+
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
 
@@ -72,10 +155,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("dir")
     ap.add_argument("port_file")
-    ap.add_argument("--mode", default="normal", choices=["normal", "404", "500", "stall", "slow"])
+    ap.add_argument("--mode", default="normal",
+                    choices=["normal", "404", "500", "stall", "slow", "missing-commit"] + sorted(HOSTILE))
     ap.add_argument("--rate", type=int, default=1000)
+    ap.add_argument("--no-deltas", action="store_true")
     a = ap.parse_args()
-    Handler.mode, Handler.rate = a.mode, a.rate
+    Handler.mode, Handler.rate, Handler.no_deltas = a.mode, a.rate, a.no_deltas
     srv = Server(("127.0.0.1", 0), functools.partial(Handler, directory=a.dir))
     tmp = a.port_file + ".tmp"
     with open(tmp, "w") as f:

@@ -1,5 +1,7 @@
 #include "update_rig.hpp"
 
+#include <fcntl.h>
+#include <fmt/format.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -14,7 +16,10 @@
 #include <sstream>
 #include <vector>
 
+#include "boot_env.hpp"
+#include "bootset.hpp"
 #include "deploy.hpp"
+#include "file.hpp"
 #include "loop_device.hpp"
 #include "mount.hpp"
 #include "pull_job.hpp"
@@ -75,13 +80,92 @@ UpdateRig::UpdateRig() {
   REQUIRE(sh(top + "/scripts/keygen " + dir + "/keys 2>/dev/null") == 0);
   pubkey = sh_out("cat " + dir + "/keys/ed25519.pub");
   // The device's root partition: a real ext4 image (user xattrs on, as mkfs.ext4 makes it).
-  std::string img = dir + "/p2.ext4";
-  REQUIRE(sh("mkfs.ext4 -q -F " + img + " 64M") == 0);
-  test::LoopDevice loop(img);
-  REQUIRE(loop.ok());
+  p2_img_ = dir + "/p2.ext4";
+  REQUIRE(sh("mkfs.ext4 -q -F " + p2_img_ + " 64M") == 0);
   layout.part = dir + "/part";
-  REQUIRE(mount_device(loop.path(), layout.part, "", 0, "").ok());
+  mount_part();
   REQUIRE(make_dirs(layout.state_dir()).ok());
+}
+
+void UpdateRig::mount_part() {
+  test::LoopDevice loop(p2_img_);  // autoclear: detached again at the unmount
+  REQUIRE(loop.ok());
+  REQUIRE(mount_device(loop.path(), layout.part, "", 0, "").ok());
+}
+
+void UpdateRig::unmount_part() {
+  REQUIRE(::umount2(layout.part.c_str(), 0) == 0);
+}
+
+void UpdateRig::snapshot(const std::string& tag) {
+  unmount_part();
+  REQUIRE(sh("cp --sparse=always " + p2_img_ + " " + dir + "/" + tag + ".p2") == 0);
+  if (!boot_dev_.empty()) REQUIRE(sh("cp --sparse=always " + boot_img_ + " " + dir + "/" + tag + ".p1") == 0);
+  mount_part();
+}
+
+void UpdateRig::restore(const std::string& tag) {
+  unmount_part();
+  REQUIRE(sh("cp --sparse=always " + dir + "/" + tag + ".p2 " + p2_img_) == 0);
+  // Through the loop device, which stays attached: its cache must see the old content.
+  if (!boot_dev_.empty())
+    REQUIRE(sh("dd if=" + dir + "/" + tag + ".p1 of=" + boot_dev_ + " bs=1M conv=fsync status=none") == 0);
+  mount_part();
+}
+
+void UpdateRig::factory_boot_set() {
+  auto r = Repo::open(layout.repo());
+  REQUIRE(r);
+  State s = state();
+  std::string manifest = boot_set_manifest(*r, s.deployed->commit, layout.sysroot());
+  REQUIRE(!manifest.empty());
+  std::string b = layout.boot_mount;
+  REQUIRE(sh("mkdir -p " + b + " && mount " + boot_dev_ + " " + b + " && mkdir -p " + b + "/boot.1 && cp " +
+             layout.sysroot() + "/usr/lib/modules/*/vmlinuz " + layout.sysroot() + "/usr/lib/modules/*/initramfs.img " +
+             layout.sysroot() + "/usr/lib/modules/*/dtb/*.dtb " + b + "/boot.1/") == 0);
+  REQUIRE(write_file_atomic(b + "/boot.1/lota-set", manifest).ok());
+  REQUIRE(write_boot_env(b, BootEnv{0, "boot.1", ""}).ok());
+  REQUIRE(sh("umount " + b) == 0);
+}
+
+std::string UpdateRig::active_kernel() {
+  std::string b = layout.boot_mount;
+  REQUIRE(sh("mkdir -p " + b + " && mount " + boot_dev_ + " " + b) == 0);
+  auto env = read_boot_env(b);
+  std::string k = env ? read_text(b + "/" + env->bootset + "/vmlinuz") : "";
+  REQUIRE(sh("umount " + b) == 0);
+  return k;
+}
+
+std::string UpdateRig::write_config_file(const Config& c, const std::string& name) const {
+  std::string path = dir + "/" + name;
+  std::string text = fmt::format(
+      "[lota]\nremote={}\nbranch={}\nip={}\nsign_key={}\ncheck_timeout={}\npull_timeout={}\n"
+      "stall_timeout={}\ntries={}\nboot={}\n",
+      c.remote, c.branch, c.ip, c.sign_key, c.check_timeout, c.pull_timeout, c.stall_timeout, c.tries,
+      c.boot.empty() ? "none" : c.boot);
+  REQUIRE(write_file_atomic(path, text).ok());
+  return path;
+}
+
+int UpdateRig::run_boot_flow(const std::string& config_file, const std::string& log,
+                             const std::vector<std::pair<std::string, std::string>>& env) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(126);
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+    ::execl(self_exe.c_str(), "lota", "--root", layout.part.c_str(), "boot-flow", "--config", config_file.c_str(),
+            "--boot-mount", layout.boot_mount.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ::kill(-pid, SIGKILL);  // a pull job left behind by a crash point dies with its group
+  return status;
 }
 
 UpdateRig::~UpdateRig() {
@@ -94,6 +178,7 @@ void UpdateRig::add_boot_partition() {
   // Stand-in: this host's kernel has no vfat, so the boot partition here is ext4 (lota probes
   // the type). The boot set code is filesystem-agnostic; the QEMU tests use the real FAT.
   std::string img = dir + "/p1.img";
+  boot_img_ = img;
   if (sh("grep -qw vfat /proc/filesystems || modprobe vfat 2>/dev/null") == 0)
     REQUIRE(sh("mkfs.vfat -C " + img + " 16384 >/dev/null") == 0);
   else
@@ -105,7 +190,7 @@ void UpdateRig::add_boot_partition() {
   layout.boot_mount = dir + "/boot";
 }
 
-std::string UpdateRig::publish(const std::string& version, bool sign, bool with_boot_files) {
+std::string UpdateRig::publish(const std::string& version, bool sign, bool with_boot_files, const std::string& branch) {
   std::string tree = dir + "/rootfs-" + version;
   sh("rm -rf " + tree);
   REQUIRE(sh("mkdir -p " + tree + "/sbin " + tree + "/etc " + tree + "/usr/share/data") == 0);
@@ -121,13 +206,13 @@ std::string UpdateRig::publish(const std::string& version, bool sign, bool with_
                version + "' > " + k + "/initramfs.img && echo 'dtb " + version + "' > " + k + "/dtb/board.dtb") == 0);
   }
   std::string key = sign ? " --key " + dir + "/keys/ed25519.secret" : "";
-  std::string commit = sh_out(top + "/scripts/publish " + tree + " --repo " + repo +
-                              " --branch test/stable --version " + version + key + " 2>/dev/null");
+  std::string commit = sh_out(top + "/scripts/publish " + tree + " --repo " + repo + " --branch " + branch +
+                              " --version " + version + key + " 2>/dev/null");
   REQUIRE(commit.size() == 64);
   return commit;
 }
 
-void UpdateRig::start_server(const std::string& mode, int rate) {
+void UpdateRig::start_server(const std::string& mode, int rate, bool no_deltas) {
   stop_server();
   std::string port_file = dir + "/port";
   ::unlink(port_file.c_str());
@@ -137,8 +222,12 @@ void UpdateRig::start_server(const std::string& mode, int rate) {
     std::string log = dir + "/http.log";
     int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(fd, 2);
-    ::execlp("python3", "python3", (top + "/tests/http_server.py").c_str(), repo.c_str(), port_file.c_str(), "--mode",
-             mode.c_str(), "--rate", rate_s.c_str(), static_cast<char*>(nullptr));
+    std::string script = top + "/tests/http_server.py";
+    std::vector<const char*> argv{"python3", script.c_str(), repo.c_str(), port_file.c_str(),
+                                  "--mode",  mode.c_str(),   "--rate",     rate_s.c_str()};
+    if (no_deltas) argv.push_back("--no-deltas");
+    argv.push_back(nullptr);
+    ::execvp("python3", const_cast<char* const*>(argv.data()));
     ::_exit(127);
   }
   for (int i = 0; i < 100 && read_text(port_file).empty(); ++i) ::usleep(50000);

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "config.hpp"
 #include "layout.hpp"
@@ -23,11 +25,12 @@ class UpdateRig {
   ~UpdateRig();
 
   // A tiny rootfs tree for `version`, committed to branch test/stable; returns the commit.
-  std::string publish(const std::string& version, bool sign = true, bool with_boot_files = false);
+  std::string publish(const std::string& version, bool sign = true, bool with_boot_files = false,
+                      const std::string& branch = "test/stable");
   // Gives the device a boot partition: FAT on a loop device, or ext4 where the host kernel has
   // no vfat (a stand-in; the QEMU tests check the real FAT).
   void add_boot_partition();
-  void start_server(const std::string& mode = "normal", int rate = 1000);
+  void start_server(const std::string& mode = "normal", int rate = 1000, bool no_deltas = false);
   void stop_server();
   // Puts `version` (already published) on the device as a confirmed factory deployment.
   void factory(const std::string& version);
@@ -39,13 +42,31 @@ class UpdateRig {
   std::string deployed_file(const std::string& rel) const { return read_text(layout.sysroot() + "/" + rel); }
   bool repo_fsck_clean() const;
 
+  // The device's partitions as images: unmount/mount the root partition, save and bring back
+  // both images (to rerun a scenario from the same disk state).
+  void unmount_part();
+  void mount_part();
+  void snapshot(const std::string& tag);
+  void restore(const std::string& tag);
+  // Boot set 1 + boot env for the deployed version, as scripts/make-image makes them.
+  void factory_boot_set();
+  // The active boot set's kernel file, or "" (mounts the boot partition for the read).
+  std::string active_kernel();
+  // A key file for `lota boot-flow --config`, holding config().
+  std::string write_config_file(const Config& c, const std::string& name = "lota.conf") const;
+  // Runs `lota --root PART boot-flow` as a separate process in its own process group and
+  // mount namespace (what a crash point kills, and whose mounts vanish with it). Returns the
+  // wait status; output goes to `log`.
+  int run_boot_flow(const std::string& config_file, const std::string& log,
+                    const std::vector<std::pair<std::string, std::string>>& env = {});
+
   std::string dir, repo, self_exe, top, ostree, pubkey;
   Layout layout;
   int port = 0;
 
  private:
   int server_pid_ = -1;
-  std::string boot_dev_;
+  std::string boot_dev_, boot_img_, p2_img_;
 };
 
 }  // namespace lota::test
