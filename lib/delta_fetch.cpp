@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "crash_point.hpp"
 #include "deploy.hpp"
+#include "disk_space.hpp"
 #include "file.hpp"
 #include "mount.hpp"
 
@@ -19,7 +22,8 @@ std::string b64(const std::string& checksum) {
 
 struct Part {
   std::string checksum;
-  uint64_t size = 0;
+  uint64_t size = 0;   // as downloaded
+  uint64_t usize = 0;  // uncompressed: about what its objects take in the repo
 };
 
 struct Superblock {
@@ -76,11 +80,12 @@ Result<Superblock> read_superblock(const std::string& superblock, const std::str
     g_autoptr(GVariant) csum = g_variant_get_child_value(h, 1);
     if (g_variant_n_children(csum) != 32) return make_error("static delta part {} has a malformed checksum", i);
     g_autofree char* c = ostree_checksum_from_bytes_v(csum);
-    guint64 size = 0;
+    guint64 size = 0, usize = 0;
     g_variant_get_child(h, 2, "t", &size);
+    g_variant_get_child(h, 3, "t", &usize);
     // Sizes are in the generator's byte order; deltas published by lota come from little-endian
     // hosts for little-endian boards (see ostree.endianness in the superblock metadata).
-    parts.push_back({c, size});
+    parts.push_back({c, size, usize});
   }
   return out;
 }
@@ -117,6 +122,27 @@ Status apply_offline(Repo& repo, const std::string& dir, const std::string& to) 
     return gerror("committing the repository transaction", error);
   crash_point("committed the static delta's objects");
   return {};
+}
+
+// Before any part is fetched: the parts still to download and their objects once applied
+// must fit above the floor the running system keeps. When only the objects fit, an object
+// pull (which needs no parts) is the way: returns false. An update too big either way is an
+// error.
+Result<bool> delta_fits(const std::string& workdir, const std::vector<Part>& parts, const std::string& dir) {
+  uint64_t objects = 0, download = 0;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    objects += parts[i].usize;
+    download += parts[i].size - std::min(parts[i].size, file_size(fmt::format("{}/{}", dir, i)));
+  }
+  auto space = disk_space(workdir);
+  if (!space) return space.error();
+  uint64_t free_bytes = space->free_bytes;
+  if (free_bytes >= kMinFreeBytes + objects + download) return true;
+  if (free_bytes >= kMinFreeBytes + objects) return false;
+  return make_error(
+      "the update needs {} MiB on the root partition and {} MiB are free - not downloaded; free space "
+      "(e.g. in /var) or grow the partition",
+      (kMinFreeBytes + objects + (1 << 20) - 1) >> 20, free_bytes >> 20);
 }
 
 // A superblock lists each part's size, checksum and objects: some hundred KB for a rootfs of
@@ -168,6 +194,13 @@ Result<DeltaResult> fetch_and_apply_delta(Repo& repo, const std::string& base_ur
   auto* parts = &superblock->parts;
   if (superblock->has_fallbacks) {
     r.why_not = "the static delta has fallback objects (publish with --min-fallback-size=0)";
+    return r;
+  }
+  auto fits = delta_fits(workdir, *parts, dir);
+  if (!fits) return fits.error();
+  if (!*fits) {
+    r.why_not = "no room for the static delta's parts next to their objects";
+    LOTA_TRY(remove_tree(dir));
     return r;
   }
   for (size_t i = 0; i < parts->size(); ++i) {

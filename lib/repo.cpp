@@ -155,10 +155,32 @@ Status Repo::set_ref(const std::string& ref, const std::string& checksum) {
   return {};
 }
 
+Status Repo::drop_remote_refs() {
+  g_autoptr(GHashTable) refs = nullptr;
+  g_autoptr(GError) error = nullptr;
+  if (!ostree_repo_list_refs_ext(repo_, nullptr, &refs, OSTREE_REPO_LIST_REFS_EXT_NONE, nullptr, &error))
+    return gerror("listing refs", error);
+  GHashTableIter it;
+  gpointer key = nullptr;
+  g_hash_table_iter_init(&it, refs);
+  while (g_hash_table_iter_next(&it, &key, nullptr)) {
+    std::string name = static_cast<const char*>(key);
+    auto colon = name.find(':');
+    if (colon == std::string::npos) continue;  // lota's own refs
+    std::string remote = name.substr(0, colon), ref = name.substr(colon + 1);
+    if (!ostree_repo_set_ref_immediate(repo_, remote.c_str(), ref.c_str(), nullptr, nullptr, &error))
+      return gerror(fmt::format("deleting ref {}", name), error);
+  }
+  return {};
+}
+
 Result<uint64_t> Repo::prune() {
   gint total = 0, pruned = 0;
   guint64 freed = 0;
   g_autoptr(GError) error = nullptr;
+  // A pull leaves refs/remotes/<remote>/<branch> at what it fetched, which may be a version
+  // that was rolled back or never deployed: only lota's refs say what must stay.
+  LOTA_TRY(drop_remote_refs());
   if (!ostree_repo_prune(repo_, OSTREE_REPO_PRUNE_FLAGS_REFS_ONLY, 0, &total, &pruned, &freed, nullptr, &error))
     return gerror("pruning the repository", error);
   return static_cast<uint64_t>(freed);

@@ -61,7 +61,10 @@ class Repo {
 
   Status set_ref(const std::string& ref, const std::string& checksum);  // empty checksum deletes
   // Deletes every object not reachable from a ref; returns bytes freed.
+  // Deletes every object no lota/* ref needs (remote-tracking refs are dropped first); returns
+  // the bytes freed.
   Result<uint64_t> prune();
+  Status drop_remote_refs();
 
   OstreeRepo* get() const { return repo_; }
 

@@ -1,7 +1,7 @@
 #include "update.hpp"
 
+#include <glib.h>
 #include <sys/mount.h>
-#include <sys/statvfs.h>
 #include <time.h>
 
 #include <cctype>
@@ -10,6 +10,7 @@
 #include "clock.hpp"
 #include "deploy.hpp"
 #include "device.hpp"
+#include "disk_space.hpp"
 #include "file.hpp"
 #include "http.hpp"
 #include "ipconfig.hpp"
@@ -23,8 +24,6 @@
 
 namespace lota {
 namespace {
-
-constexpr uint64_t kMinFreeBytes = 16ull << 20;
 
 double now() {
   return monotonic_seconds();
@@ -122,14 +121,27 @@ bool count_trial_boot(const Layout& l, State& s) {
   return true;
 }
 
-Status check_free_space(const Layout& l) {
-  struct statvfs v {};
-  if (::statvfs(l.part.c_str(), &v) != 0) return errno_error("checking free space on {}", l.part);
-  uint64_t free_bytes = static_cast<uint64_t>(v.f_bavail) * v.f_frsize;
-  if (free_bytes < kMinFreeBytes)
-    return make_error("only {} MiB free on the root partition (need {} MiB) - update skipped", free_bytes >> 20,
-                      kMinFreeBytes >> 20);
-  return {};
+// After a failed update: no half deployment, no staged or unreferenced objects, no delta
+// parts - the space is the running system's again. Returns a note on what was freed.
+std::string reclaim_space(const Layout& l, State& s, Repo& repo) {
+  // Cut inside the swap, both trees may be needed: the next boot's recovery finishes it.
+  if (s.step == Step::swap) return "the next boot finishes the swap";
+  if (s.step == Step::checkout) {
+    if (auto st = remove_tree(l.sysroot_new()); !st) log::warn("{}", st.error().message);
+    s.step = Step::idle;
+    s.pending.reset();
+  }
+  (void)remove_tree(l.state_dir() + "/delta");
+  // libostree's staging directories keep a cut pull's objects for the next attempt.
+  if (g_autoptr(GDir) d = g_dir_open((l.repo() + "/tmp").c_str(), 0, nullptr)) {
+    while (const char* name = g_dir_read_name(d))
+      if (g_str_has_prefix(name, "staging-")) (void)remove_tree(l.repo() + "/tmp/" + name);
+  }
+  (void)repo.set_ref("lota/pending", "");
+  if (auto freed = repo.prune(); !freed) log::warn("{}", freed.error().message);
+  auto after = disk_space(l.part);
+  if (!after) return "space reclaimed";
+  return fmt::format("space reclaimed: {} MiB and {} inodes free now", after->free_bytes >> 20, after->free_inodes);
 }
 
 // Network up, then the remote's answer, inside lota.check_timeout in total.
@@ -148,7 +160,7 @@ Result<std::string> network_and_check(const Config& c) {
 // Pull, verify, deploy one commit. Errors leave sysroot as it was.
 Status fetch_and_deploy(const Config& c, const Layout& l, State& s, Repo& repo, const std::string& commit,
                         const std::string& key, const std::string& self_exe) {
-  LOTA_TRY(check_free_space(l));
+  LOTA_TRY(check_free_space(l.part));
   PullRequest req{l.repo(),
                   {c.remote, key, c.tls_ca, c.tls_cert, c.tls_key},
                   c.branch,
@@ -158,7 +170,18 @@ Status fetch_and_deploy(const Config& c, const Layout& l, State& s, Repo& repo, 
   // Always through libostree, even when the commit object is here: a pull cut short leaves
   // the commit marked partial, and the pull completes it.
   auto report = supervise_pull(self_exe, req, {c.pull_timeout, c.stall_timeout});
-  if (!report) return report.error();
+  if (!report) {
+    // A cut download is kept for the next boot to resume, unless it is what filled the disk.
+    auto space = disk_space(l.part);
+    const std::string& why = report.error().message;
+    bool full = why.find("min-free-space") != std::string::npos || why.find("No space left") != std::string::npos;
+    if (full || (space && space->short_of_room()))
+      return make_error(
+          "{} - the root partition is too full for this update; {}; free space (e.g. in /var) or grow "
+          "the partition",
+          why, reclaim_space(l, s, repo));
+    return report.error();
+  }
   log::info("pull: done, {} bytes in {:.1f} s", report->progress.bytes, report->seconds);
   if (!key.empty()) {
     LOTA_TRY(repo.verify_signature(commit, key));
@@ -175,7 +198,11 @@ Status fetch_and_deploy(const Config& c, const Layout& l, State& s, Repo& repo, 
           short_id(commit), info->version, s.deployed->version);
   }
   LOTA_TRY(repo.set_ref("lota/pending", commit));
-  LOTA_TRY(deploy(l, s, repo, Deployment{commit, info->version}, c.tries));
+  if (auto st = deploy(l, s, repo, Deployment{commit, info->version}, c.tries); !st) {
+    std::string note = reclaim_space(l, s, repo);
+    (void)save_state(l.state(), s);
+    return make_error("{}; {}", st.error().message, note);
+  }
   (void)repo.set_ref("lota/pending", "");
   return {};
 }

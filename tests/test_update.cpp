@@ -244,6 +244,7 @@ TEST_CASE("update: boot sets follow the deployment, and the rollback", "[update]
   rig.add_boot_partition();
   rig.publish("1.0", true, true);
   rig.factory("1.0");
+  rig.factory_boot_set();
   rig.publish("2.0", true, true);
   rig.start_server();
   std::string boot = rig.layout.boot_mount;
@@ -254,7 +255,7 @@ TEST_CASE("update: boot sets follow the deployment, and the rollback", "[update]
     REQUIRE(sh("umount " + boot) == 0);
     return std::make_pair(env, v);
   };
-  REQUIRE(rig.run().deployed_new);  // 1.0 had no boot set on the partition: 2.0's goes to boot.2
+  REQUIRE(rig.run().deployed_new);  // 1.0 is in boot.1: 2.0's goes to boot.2
   auto [env, kernel] = mounted_env();
   REQUIRE(env);
   CHECK(env->bootset == "boot.2");
@@ -263,7 +264,7 @@ TEST_CASE("update: boot sets follow the deployment, and the rollback", "[update]
   CHECK(rig.state().step == Step::idle);
 
   rig.run();  // last trial boot, unconfirmed
-  rig.run();  // rolled back: the env points at the set holding 1.0 ... if there is one
+  rig.run();  // rolled back: the env points at boot.1 again, which holds 1.0
   auto [env2, kernel2] = mounted_env();
   REQUIRE(env2);
   CHECK(rig.state().deployed->version == "1.0");

@@ -190,7 +190,8 @@ void UpdateRig::add_boot_partition() {
   layout.boot_mount = dir + "/boot";
 }
 
-std::string UpdateRig::publish(const std::string& version, bool sign, bool with_boot_files, const std::string& branch) {
+std::string UpdateRig::publish(const std::string& version, bool sign, bool with_boot_files, const std::string& branch,
+                               const std::string& extra) {
   std::string tree = dir + "/rootfs-" + version;
   sh("rm -rf " + tree);
   REQUIRE(sh("mkdir -p " + tree + "/sbin " + tree + "/etc " + tree + "/usr/share/data") == 0);
@@ -205,6 +206,7 @@ std::string UpdateRig::publish(const std::string& version, bool sign, bool with_
     REQUIRE(sh("mkdir -p " + k + "/dtb && echo 'kernel " + version + "' > " + k + "/vmlinuz && echo 'initramfs " +
                version + "' > " + k + "/initramfs.img && echo 'dtb " + version + "' > " + k + "/dtb/board.dtb") == 0);
   }
+  if (!extra.empty()) REQUIRE(sh("cd " + tree + " && " + extra) == 0);
   std::string key = sign ? " --key " + dir + "/keys/ed25519.secret" : "";
   std::string commit = sh_out(top + "/scripts/publish " + tree + " --repo " + repo + " --branch " + branch +
                               " --version " + version + key + " 2>/dev/null");

@@ -25,8 +25,9 @@ class UpdateRig {
   ~UpdateRig();
 
   // A tiny rootfs tree for `version`, committed to branch test/stable; returns the commit.
+  // `extra`: shell commands run in the tree's directory before it is committed.
   std::string publish(const std::string& version, bool sign = true, bool with_boot_files = false,
-                      const std::string& branch = "test/stable");
+                      const std::string& branch = "test/stable", const std::string& extra = "");
   // Gives the device a boot partition: FAT on a loop device, or ext4 where the host kernel has
   // no vfat (a stand-in; the QEMU tests check the real FAT).
   void add_boot_partition();
