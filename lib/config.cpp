@@ -14,11 +14,13 @@ namespace {
 // A setter returns an error text when the value is unusable.
 using Setter = std::function<std::optional<std::string>(Config&, const std::string&)>;
 
-std::optional<std::string> set_seconds(double& out, const std::string& v, double max) {
+// min 0 for waits that may be skipped; a timeout of 0 would abort at once (or, to libcurl,
+// mean none at all), so timeouts take min 0.1.
+std::optional<std::string> set_seconds(double& out, const std::string& v, double max, double min = 0) {
   char* end = nullptr;
   double d = std::strtod(v.c_str(), &end);
-  if (v.empty() || *end != '\0' || !std::isfinite(d) || d < 0 || d > max)
-    return fmt::format("expected seconds between 0 and {}", max);
+  if (v.empty() || *end != '\0' || !std::isfinite(d) || d < min || d > max)
+    return fmt::format("expected seconds between {:g} and {:g}", min, max);
   out = d;
   return std::nullopt;
 }
@@ -83,9 +85,9 @@ const std::vector<std::pair<std::string_view, Setter>>& keys() {
        }},
       {"boot", [](Config& c, const std::string& v) { return set_path(c.boot, v); }},
       {"branch", [](Config& c, const std::string& v) { return set_path(c.branch, v); }},
-      {"check_timeout", [](Config& c, const std::string& v) { return set_seconds(c.check_timeout, v, 600); }},
-      {"pull_timeout", [](Config& c, const std::string& v) { return set_seconds(c.pull_timeout, v, 86400); }},
-      {"stall_timeout", [](Config& c, const std::string& v) { return set_seconds(c.stall_timeout, v, 3600); }},
+      {"check_timeout", [](Config& c, const std::string& v) { return set_seconds(c.check_timeout, v, 600, 0.1); }},
+      {"pull_timeout", [](Config& c, const std::string& v) { return set_seconds(c.pull_timeout, v, 86400, 0.1); }},
+      {"stall_timeout", [](Config& c, const std::string& v) { return set_seconds(c.stall_timeout, v, 3600, 0.1); }},
       {"sign_key", [](Config& c, const std::string& v) { c.sign_key = v; return std::optional<std::string>{}; }},
       {"allow_downgrade",
        [](Config& c, const std::string& v) -> std::optional<std::string> {
@@ -117,16 +119,17 @@ const std::vector<std::pair<std::string_view, Setter>>& keys() {
   return table;
 }
 
+// `shown`: the key as the user wrote it (lota.tries on the command line, tries in the file).
 void apply(Config& c, std::vector<std::string>& warnings, std::string_view source, std::string_view key,
-           const std::string& value) {
+           std::string_view shown, const std::string& value) {
   for (const auto& [name, set] : keys()) {
     if (name != key) continue;
     if (auto err = set(c, value))
       warnings.push_back(
-          fmt::format("{}: bad value '{}' for {}: {}; previous value kept - fix it there", source, value, key, *err));
+          fmt::format("{}: bad value '{}' for {}: {}; previous value kept - fix it there", source, value, shown, *err));
     return;
   }
-  warnings.push_back(fmt::format("{}: unknown key '{}' ignored - check its spelling", source, key));
+  warnings.push_back(fmt::format("{}: unknown key '{}' ignored - check its spelling", source, shown));
 }
 
 void apply_keyfile(Config& c, std::vector<std::string>& warnings, std::string_view text) {
@@ -141,7 +144,7 @@ void apply_keyfile(Config& c, std::vector<std::string>& warnings, std::string_vi
   g_auto(GStrv) names = g_key_file_get_keys(kf, "lota", &n, nullptr);
   for (gsize i = 0; names && i < n; ++i) {
     g_autofree char* v = g_key_file_get_string(kf, "lota", names[i], nullptr);
-    apply(c, warnings, "/etc/lota.conf", names[i], v ? v : "");
+    apply(c, warnings, "/etc/lota.conf", names[i], names[i], v ? v : "");
   }
 }
 
@@ -152,7 +155,8 @@ ConfigLoad load_config(std::string_view keyfile_text, const std::vector<CmdlineP
   if (!keyfile_text.empty()) apply_keyfile(out.config, out.warnings, keyfile_text);
   for (const auto& p : cmdline) {
     if (!p.key.starts_with("lota.")) continue;
-    apply(out.config, out.warnings, "the kernel command line", std::string_view(p.key).substr(5), p.value.value_or(""));
+    apply(out.config, out.warnings, "the kernel command line", std::string_view(p.key).substr(5), p.key,
+          p.value.value_or(""));
   }
   return out;
 }

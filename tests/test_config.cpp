@@ -31,7 +31,8 @@ TEST_CASE("bad values warn, name the key and keep the previous value") {
   REQUIRE(l.warnings.size() == 6);
   CHECK(l.warnings[0].find("rootwait") != std::string::npos);
   CHECK(l.warnings[0].find("'soon'") != std::string::npos);
-  CHECK(l.warnings[4].find("unknown key 'bogus'") != std::string::npos);
+  CHECK(l.warnings[4].find("unknown key 'lota.bogus'") != std::string::npos);
+  CHECK(l.warnings[0].find("lota.rootwait") != std::string::npos);
   CHECK(l.config.rootwait == 5.0);
   CHECK(l.config.onfail == OnFail::reboot);
   CHECK(l.config.init == "/sbin/init");

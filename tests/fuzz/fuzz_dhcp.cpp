@@ -1,0 +1,13 @@
+// libFuzzer: DHCP messages as they arrive from the network, and the ip= setting.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "dhcp.hpp"
+#include "ipconfig.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  (void)lota::parse_dhcp_message(data, size);
+  (void)lota::parse_ip_config(std::string(reinterpret_cast<const char*>(data), size));
+  return 0;
+}
