@@ -8,6 +8,8 @@ LOTA_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LOTA_CACHE=${LOTA_CACHE:-$HOME/.cache/lota}
 LOTA_JOBS=${LOTA_JOBS:-$(nproc)}
 export LOTA_TOP LOTA_CACHE LOTA_JOBS
+# meson uses ccache when it is installed: a fresh clone (CI) then recompiles from the cache.
+export CCACHE_DIR=${CCACHE_DIR:-$LOTA_CACHE/ccache} CCACHE_BASEDIR=$LOTA_TOP CCACHE_NOHASHDIR=1
 
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -108,7 +108,7 @@ TEST_CASE("dhcp: a lease from dnsmasq, across a veth pair between two namespaces
                    " link add lotac0 type veth peer name lotas0 netns " + srv + " && ip -n " + srv +
                    " addr add 192.168.250.1/24 dev lotas0 && ip -n " + srv + " link set lotas0 up") == 0);
   REQUIRE(test::sh("ip netns exec " + srv + " dnsmasq --port=0 --interface=lotas0 --bind-interfaces " +
-                   "--dhcp-range=192.168.250.50,192.168.250.60,255.255.255.0,1h --dhcp-option=3,192.168.250.1 " +
+                   "--dhcp-range=192.168.250.50,192.168.250.59,255.255.255.0,1h --dhcp-option=3,192.168.250.1 " +
                    "--dhcp-option=6,192.168.250.1 --dhcp-leasefile=" + dir + "/leases --pid-file=" + dir + "/pid") ==
           0);
   pid_t pid = ::fork();

@@ -197,7 +197,7 @@ std::string UpdateRig::publish(const std::string& version, bool sign, bool with_
   REQUIRE(sh("mkdir -p " + tree + "/sbin " + tree + "/etc " + tree + "/usr/share/data") == 0);
   REQUIRE(sh("printf '#!/bin/sh\\necho " + version + "\\n' > " + tree + "/sbin/init && chmod 755 " + tree +
              "/sbin/init") == 0);
-  REQUIRE(sh("echo " + version + " > " + tree + "/etc/version") == 0);
+  REQUIRE(sh("echo " + version + " > " + tree + "/etc/version && touch " + tree + "/etc/empty") == 0);
   // Some bulk that stays the same between versions, and some that changes.
   REQUIRE(sh("head -c 300000 /dev/zero | tr '\\0' 'a' > " + tree + "/usr/share/data/common") == 0);
   REQUIRE(sh("head -c 20000 /dev/urandom > " + tree + "/usr/share/data/changes") == 0);
