@@ -17,5 +17,20 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 # Version of a Debian source package as the mirror serves it now.
 src_version() { apt-cache showsrc "$1" | awk '/^Version:/{print $2}' | sort -V | tail -n1; }
 
+# board_kernel: after sourcing a board.conf, sets kver, kernel_image, kernel_dtb and kmod_root (the
+# tree holding lib/modules/<kver>; empty for a kernel without modules). KERNEL=armmp (Debian's,
+# scripts/fetch-kernel) unless the board names its own (KERNEL=zynq: scripts/build-zynq-kernel).
+board_kernel() {
+  local k=$LOTA_CACHE/kernel/${KERNEL:-armmp}
+  kver=$(cat "$k/kver" 2>/dev/null) || die "no ${KERNEL:-armmp} kernel in $LOTA_CACHE/kernel - run scripts/setup"
+  if [ "${KERNEL:-armmp}" = armmp ]; then
+    kernel_image=$k/root/boot/vmlinuz-$kver
+    kernel_dtb=$k/root/usr/lib/linux-image-$kver/$DTB
+    kmod_root=$k/root
+  else
+    kernel_image=$k/zImage kernel_dtb=$k/$DTB kmod_root=""
+  fi
+}
+
 # Short stable hash of strings and files, used to key cache directories.
 cache_key() { { printf '%s\n' "$@"; } | sha256sum | cut -c1-12; }
