@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -19,6 +21,12 @@
 
 namespace lota {
 namespace {
+
+// The most resident memory PID 1 used until now (ru_maxrss = VmHWM; lost at the exec of the rootfs init).
+long peak_rss_kib() {
+  struct rusage u {};
+  return ::getrusage(RUSAGE_SELF, &u) == 0 ? u.ru_maxrss : -1;
+}
 
 // Where the root partition is mounted: under /run, so that moving /run into the new root
 // carries it along and the booted system still sees the partition there.
@@ -97,7 +105,17 @@ Error boot(const Config& config) {
   if (auto st = mount_device(*device, kPartMount, config.rootfstype, 0, config.rootflags); !st) return st.error();
   log::info("mounted {} on {}", *device, kPartMount);
 
-  run_update_flow(config, Layout{kPartMount, config.sysroot}, "/proc/self/exe");
+  auto outcome = run_update_flow(config, Layout{kPartMount, config.sysroot}, "/proc/self/exe");
+  if (!outcome.reboot_into.empty()) {
+    // This boot runs the kernel and initramfs of boot set lota.bootset=; the deployed version
+    // needs the other set's. Everything is synced (journal, repo, boot set, env).
+    log::info("boot set {} is now active and this boot came from {}: rebooting into it", outcome.reboot_into,
+              config.booted_set);
+    ::umount2(kPartMount, MNT_DETACH);
+    ::sync();
+    ::reboot(RB_AUTOBOOT);
+    return make_error("reboot into boot set {} failed", outcome.reboot_into);
+  }
 
   std::string deployment = std::string(kPartMount) + "/" + config.sysroot;
   if (auto st = check_new_root(deployment, config.init); !st) return st.error();
@@ -105,6 +123,7 @@ Error boot(const Config& config) {
   if (!mounted) return mounted.error();
   if (!mounted->empty()) log::warn("{}", *mounted);
 
+  log::info("peak RSS of lota-init: {} KiB", peak_rss_kib());
   log::info("switching root to {} on {}, exec {}", config.sysroot, *device, config.init);
   if (auto st = switch_root(kNewRoot); !st) return st.error();
   ::execl(config.init.c_str(), config.init.c_str(), static_cast<char*>(nullptr));

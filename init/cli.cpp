@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cmdline.hpp"
 #include "config.hpp"
 #include "file.hpp"
 #include "layout.hpp"
@@ -55,6 +56,17 @@ int status(const Layout& l, bool as_json) {
   else
     fmt::print("trial:    none (confirmed)\n");
   fmt::print("step:     {}\nrejected: {}\n", to_string(s->step), s->rejected.size());
+  // What the boot script passed (U-Boot boards): the set this boot came from, and its attempt.
+  if (auto cmdline = read_file("/proc/cmdline")) {
+    std::string set, count;
+    for (const auto& p : parse_cmdline(*cmdline)) {
+      if (p.key == "lota.bootset") set = p.value.value_or("");
+      if (p.key == "lota.bootcount") count = p.value.value_or("");
+    }
+    if (!set.empty())
+      fmt::print("boot set: {} (boot script attempt {} of this set; 0: not on trial)\n", set,
+                 count.empty() ? "?" : count);
+  }
   for (const auto& e : s->events) fmt::print("  event: {}\n", e.text);
   return 0;
 }

@@ -33,7 +33,8 @@ bool valid_set_name(const std::string& s) {
 }  // namespace
 
 std::string format_boot_env(const BootEnv& e) {
-  std::string body = fmt::format("lota_seq={}\nlota_bootset={}\nlota_fallback={}\n", e.seq, e.bootset, e.fallback);
+  std::string body = fmt::format("lota_seq={}\nlota_bootset={}\nlota_fallback={}\nlota_trial={}\n", e.seq, e.bootset,
+                                 e.fallback, e.trial ? 1 : 0);
   return body + fmt::format("lota_crc={:08x}\n", crc_of(body));
 }
 
@@ -66,6 +67,9 @@ Result<BootEnv> parse_boot_env(const std::string& text) {
   e.fallback = kv["lota_fallback"];
   if (!valid_set_name(e.bootset)) return make_error("bad lota_bootset '{}'", e.bootset);
   if (!e.fallback.empty() && !valid_set_name(e.fallback)) return make_error("bad lota_fallback '{}'", e.fallback);
+  const std::string& trial = kv["lota_trial"];  // absent in envs written before trials existed
+  if (!trial.empty() && trial != "0" && trial != "1") return make_error("bad lota_trial '{}'", trial);
+  e.trial = trial == "1";
   return e;
 }
 

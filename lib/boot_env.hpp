@@ -17,6 +17,9 @@ struct BootEnv {
   uint64_t seq = 0;
   std::string bootset;   // directory on the boot partition booted next ("boot.1")
   std::string fallback;  // the set booted when bootset fails ("boot.2"), may be empty
+  // bootset is new and has not yet booted as far as lota-init: the bootloader counts its boot
+  // attempts (lota-count) and boots the fallback after its limit. lota-init closes the trial.
+  bool trial = false;
   bool operator==(const BootEnv&) const = default;
 };
 
@@ -28,5 +31,8 @@ Result<BootEnv> parse_boot_env(const std::string& text);
 std::optional<BootEnv> read_boot_env(const std::string& dir);
 // Writes env with seq = newest + 1 over the older (or invalid) copy, synced.
 Status write_boot_env(const std::string& dir, BootEnv env);
+
+// The bootloader's attempt counter for a boot set on trial (U-Boot writes it, lota deletes it).
+inline constexpr const char* kBootCountFile = "lota-count";
 
 }  // namespace lota

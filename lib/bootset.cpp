@@ -98,7 +98,7 @@ Result<std::string> install_boot_set(const std::string& boot, const std::string&
   if (set_holds(boot, active, manifest)) return std::string();
   if (env && !env->fallback.empty() && set_holds(boot, env->fallback, manifest)) {
     // A rollback: the previous files are still there.
-    LOTA_TRY(write_boot_env(boot, BootEnv{0, env->fallback, active}));
+    LOTA_TRY(write_boot_env(boot, BootEnv{0, env->fallback, active, false}));
     return fmt::format("boot set {} active again, {} kept as fallback", env->fallback, active);
   }
   std::string target = active == "boot.1" ? "boot.2" : "boot.1";
@@ -106,8 +106,8 @@ Result<std::string> install_boot_set(const std::string& boot, const std::string&
   LOTA_TRY(remove_tree(dir));
   LOTA_TRY(make_dirs(dir));
   for (const auto& [name, src] : files) LOTA_TRY(copy_synced(src, dir + "/" + name));
-  LOTA_TRY(write_file_atomic(dir + "/lota-set", manifest));  // last: the set is complete
-  LOTA_TRY(write_boot_env(boot, BootEnv{0, target, active}));
+  LOTA_TRY(write_file_atomic(dir + "/lota-set", manifest));          // last: the set is complete
+  LOTA_TRY(write_boot_env(boot, BootEnv{0, target, active, true}));  // on trial until it boots
   return fmt::format("boot set {} installed and active ({} files), {} kept as fallback", target, files.size(), active);
 }
 

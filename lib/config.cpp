@@ -104,6 +104,13 @@ const std::vector<std::pair<std::string_view, Setter>>& keys() {
          c.tries = static_cast<int>(d);
          return std::nullopt;
        }},
+      {"bootset",
+       [](Config& c, const std::string& v) -> std::optional<std::string> {
+         if (v != "boot.1" && v != "boot.2") return "expected boot.1 or boot.2 (set by the boot script)";
+         c.booted_set = v;
+         return std::nullopt;
+       }},
+      {"bootcount", [](Config&, const std::string&) { return std::optional<std::string>{}; }},  // informational
       {"verify",
        [](Config& c, const std::string& v) -> std::optional<std::string> {
          if (v != "full" && v != "fast") return "expected fast or full";

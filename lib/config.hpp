@@ -24,6 +24,7 @@ struct Config {
   double fail_delay = 10.0;             // seconds before reboot on a fatal error
   std::vector<std::string> modules;     // kernel modules to load, dependencies resolved
   std::string boot = "/dev/mmcblk0p1";  // FAT boot partition with the boot sets; "none": no boot sets
+  std::string booted_set;               // lota.bootset=: the set the boot script booted (U-Boot)
 
   // Updates (all off while `remote` is empty).
   std::string remote;             // OSTree archive repo URL (http/https)

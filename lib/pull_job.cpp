@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -140,9 +141,11 @@ Result<PullReport> supervise_pull(const std::string& self_exe, const PullRequest
     w.maybe_log(false);
   }
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  struct rusage usage {};
+  while (::wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
   }
   w.report.seconds = now() - w.start;
+  w.report.peak_rss_kib = usage.ru_maxrss;
   w.maybe_log(true);
   if (!timeout_error.empty()) return make_error("{}; kept what was fetched for the next boot", timeout_error);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)

@@ -30,6 +30,7 @@ struct PullLimits {
 struct PullReport {
   PullProgress progress;
   double seconds = 0;
+  long peak_rss_kib = 0;  // of the pull job (its ru_maxrss)
 };
 
 // Parent side: exec `self_exe pull-job ...`, watch it, log progress at most once a second.

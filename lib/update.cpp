@@ -6,6 +6,8 @@
 
 #include <cctype>
 
+#include "boot_env.hpp"
+#include "boot_trial.hpp"
 #include "bootset.hpp"
 #include "clock.hpp"
 #include "deploy.hpp"
@@ -58,13 +60,24 @@ void note(const Layout& l, State& s, const std::string& text) {
 // Makes the boot partition's active boot set match the deployed sysroot (after a deployment,
 // a rollback, or a power cut in between), journalled as step `bootset`. Runs at every boot;
 // reads two small files and writes nothing when the set is already right.
-Status sync_boot_set(const Config& c, const Layout& l, State& s, const Repo& repo) {
-  if (c.boot.empty() || c.boot == "none" || !s.deployed) return {};
+bool has_boot_partition(const Config& c) {
+  return !c.boot.empty() && c.boot != "none";
+}
+
+Status mount_boot_partition(const Config& c, const Layout& l) {
   auto dev = wait_for_device(c.boot, 3.0);
   if (!dev) return make_error("boot partition: {} (lota.boot=none if the board has none)", dev.error().message);
-  LOTA_TRY(mount_device(*dev, l.boot_mount, "", MS_NOATIME, ""));
+  return mount_device(*dev, l.boot_mount, "", MS_NOATIME, "");
+}
+
+// `active`: the set the boot env names once done.
+Status sync_boot_set(const Config& c, const Layout& l, State& s, const Repo& repo, std::string& active) {
+  if (!has_boot_partition(c) || !s.deployed) return {};
+  LOTA_TRY(mount_boot_partition(c, l));
   MountGuard guard(l.boot_mount);
   std::string manifest = boot_set_manifest(repo, s.deployed->commit, l.sysroot());
+  auto env = read_boot_env(l.boot_mount);
+  active = env ? env->bootset : "boot.1";
   if (boot_set_current(l.boot_mount, manifest) && s.step != Step::bootset) return {};  // no write at all
   s.step = Step::bootset;
   s.pending = s.deployed;
@@ -76,7 +89,37 @@ Status sync_boot_set(const Config& c, const Layout& l, State& s, const Repo& rep
   if (!did->empty()) s.add_event(*did);
   LOTA_TRY(save_state(l.state(), s));
   if (!did->empty()) log::info("{}", *did);
+  if (auto now = read_boot_env(l.boot_mount)) active = now->bootset;
   return {};
+}
+
+// With lota.bootset= (booted by the boot script): close the trial of a set that booted, or roll
+// back the version whose set the boot script gave up on.
+void follow_boot_script(const Config& c, const Layout& l, State& s, const Repo& repo) {
+  if (c.booted_set.empty() || !has_boot_partition(c)) return;
+  BootTrial trial = BootTrial::none;
+  bool deployed_booted = false;  // the set that booted holds the deployed version's files
+  {
+    if (auto st = mount_boot_partition(c, l); !st) return log::error("{}", st.error().message);
+    MountGuard guard(l.boot_mount);
+    auto settled = settle_boot_trial(l.boot_mount, c.booted_set);
+    if (!settled) return log::error("boot trial: {}", settled.error().message);
+    trial = *settled;
+    if (s.deployed) {
+      auto held = read_file(l.boot_mount + "/" + c.booted_set + "/lota-set");
+      deployed_booted = held && *held == boot_set_manifest(repo, s.deployed->commit, l.sysroot());
+    }
+  }
+  if (trial == BootTrial::confirmed) note(l, s, fmt::format("boot set {} booted: its trial is closed", c.booted_set));
+  // A fallback to the deployed version's own set (an env copy lost to a power cut, or a
+  // rollback already done) needs no rollback: the boot set sync puts the env right.
+  if (trial != BootTrial::fell_back || !s.deployed || deployed_booted) return;
+  std::string bad = s.deployed->version;
+  log::warn("the boot script fell back to boot set {}: the kernel or initramfs of {} did not boot", c.booted_set, bad);
+  if (auto st = rollback(l, s); !st) return log::error("rollback: {}", st.error().message);
+  note(l, s,
+       fmt::format("{} did not boot (boot script fell back to {}): rolled back to {}; {} will not be installed again",
+                   bad, c.booted_set, s.deployed->version, bad));
 }
 
 // lota.verify=full. Returns false when objects are corrupt and must come from the server again
@@ -182,7 +225,8 @@ Status fetch_and_deploy(const Config& c, const Layout& l, State& s, Repo& repo, 
           why, reclaim_space(l, s, repo));
     return report.error();
   }
-  log::info("pull: done, {} bytes in {:.1f} s", report->progress.bytes, report->seconds);
+  log::info("pull: done, {} bytes in {:.1f} s (pull job peak RSS {} KiB)", report->progress.bytes, report->seconds,
+            report->peak_rss_kib);
   if (!key.empty()) {
     LOTA_TRY(repo.verify_signature(commit, key));
     log::info("signature of {} verified (ed25519)", short_id(commit));
@@ -238,7 +282,9 @@ Result<std::string> check_remote(const Config& c, double timeout_s) {
   return commit;
 }
 
-UpdateOutcome run_update_flow(const Config& c, const Layout& l, const std::string& self_exe) {
+namespace {
+
+UpdateOutcome update_flow(const Config& c, const Layout& l, const std::string& self_exe, std::string& active) {
   UpdateOutcome out;
   auto loaded = load_state(l.state());
   if (!loaded) {
@@ -256,6 +302,7 @@ UpdateOutcome run_update_flow(const Config& c, const Layout& l, const std::strin
     log::error("recovery: {}", did.error().message);
   else if (!did->empty())
     log::info("recovery: {}", *did);
+  follow_boot_script(c, l, s, *repo);
 
   if (!count_trial_boot(l, s)) {
     std::string bad = s.deployed ? s.deployed->version : "?";
@@ -272,7 +319,7 @@ UpdateOutcome run_update_flow(const Config& c, const Layout& l, const std::strin
     log::warn("{}", *did);
   // Every boot: the active boot set must be the deployed version's, whatever was cut short
   // before (a deployment journalled but its boot set not yet written, a rollback, a redo).
-  if (auto st = sync_boot_set(c, l, s, *repo); !st) log::error("{}", st.error().message);
+  if (auto st = sync_boot_set(c, l, s, *repo, active); !st) log::error("{}", st.error().message);
 
   bool repair = c.verify_full && s.deployed && !verify_and_repair_locally(l, s, *repo);
   if (repair && c.remote.empty()) {
@@ -327,10 +374,20 @@ UpdateOutcome run_update_flow(const Config& c, const Layout& l, const std::strin
     return {"update failed", false};
   }
   // The rootfs is switched; a boot set failure leaves step `bootset` for the next boot to redo.
-  if (auto st = sync_boot_set(c, l, s, *repo); !st) log::error("{}; the next boot retries it", st.error().message);
+  if (auto st = sync_boot_set(c, l, s, *repo, active); !st)
+    log::error("{}; the next boot retries it", st.error().message);
   out.summary = fmt::format("updated {} -> {} ({})", from, s.deployed->version, short_id(s.deployed->commit));
   out.deployed_new = true;
   log::info("{}", out.summary);
+  return out;
+}
+
+}  // namespace
+
+UpdateOutcome run_update_flow(const Config& c, const Layout& l, const std::string& self_exe) {
+  std::string active;
+  UpdateOutcome out = update_flow(c, l, self_exe, active);
+  if (!c.booted_set.empty() && !active.empty() && active != c.booted_set) out.reboot_into = active;
   return out;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 
 #include "config.hpp"
 #include "layout.hpp"
@@ -13,8 +14,12 @@
 namespace lota {
 
 struct UpdateOutcome {
+  UpdateOutcome(std::string s = {}, bool deployed = false) : summary(std::move(s)), deployed_new(deployed) {}
   std::string summary;  // one line for the console, e.g. "updated 1.0 -> 2.0"
   bool deployed_new = false;
+  // Booted by the boot script from another set than the one now active (a new kernel or
+  // initramfs, or a rollback's): lota-init reboots into it instead of switching root.
+  std::string reboot_into;
 };
 
 UpdateOutcome run_update_flow(const Config& config, const Layout& layout, const std::string& self_exe);

@@ -30,8 +30,10 @@ $extra}"
   "$LOTA_TOP/scripts/make-rootfs" "$dir/rootfs-3.0" --board "$board" --version 3.0 --initramfs "$dir/initramfs-3.0.img" \
     --package zlib1g --no-confirm
   ota_publish "$board" "$dir" 1.0 > /dev/null
+  local script=()  # boards with a U-Boot script get boot.scr on p1 (ignored by -kernel boots)
+  [ ! -f "$LOTA_TOP/board/$board/boot.cmd" ] || script=(--boot-script "$LOTA_TOP/board/$board/boot.cmd")
   "$LOTA_TOP/scripts/make-image" --repo "$dir/repo" --branch "$board/stable" --out "$dir/factory.img" \
-    --boot-dir "$dir/boot"
+    --boot-dir "$dir/boot" "${script[@]}"
 }
 
 # ota_publish BOARD DIR VERSION: publish DIR/rootfs-VERSION on BOARD/stable; prints the commit.

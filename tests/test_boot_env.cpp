@@ -1,6 +1,11 @@
+#include <fmt/format.h>
+#include <unistd.h>
+#include <zlib.h>
+
 #include <catch2/catch.hpp>
 
 #include "boot_env.hpp"
+#include "boot_trial.hpp"
 #include "file.hpp"
 #include "update_rig.hpp"
 
@@ -40,5 +45,36 @@ TEST_CASE("boot env: two copies, newest valid wins, writes alternate") {
   REQUIRE(write_boot_env(dir, BootEnv{0, "boot.2", "boot.1"}).ok());
   CHECK(read_boot_env(dir)->seq == 2);
   CHECK(test::read_text(dir + "/lota-env.a").find("boot.1") != std::string::npos);
+  test::sh("rm -rf " + dir);
+}
+
+TEST_CASE("boot trial: lota-init closes a trial that booted, sees a fallback, else leaves it") {
+  std::string dir = test::sh_out("mktemp -d");
+  auto count_file = dir + "/" + kBootCountFile;
+  REQUIRE(write_boot_env(dir, BootEnv{0, "boot.2", "boot.1", true}).ok());
+  REQUIRE(write_file_atomic(count_file, "lota_count_set=boot.2\nlota_count=1\n").ok());
+  // The trial env round-trips.
+  REQUIRE(read_boot_env(dir)->trial);
+  // Not booted by the boot script: nothing to settle.
+  CHECK(settle_boot_trial(dir, "").value() == BootTrial::none);
+  // The boot script gave up on boot.2: reported, nothing written (the caller rolls back).
+  CHECK(settle_boot_trial(dir, "boot.1").value() == BootTrial::fell_back);
+  CHECK(read_boot_env(dir)->trial);
+  CHECK(::access(count_file.c_str(), F_OK) == 0);
+  // boot.2 booted: trial closed, the count gone, and a second boot has nothing to do.
+  CHECK(settle_boot_trial(dir, "boot.2").value() == BootTrial::confirmed);
+  auto e = read_boot_env(dir);
+  CHECK_FALSE(e->trial);
+  CHECK(e->bootset == "boot.2");
+  CHECK(e->fallback == "boot.1");
+  CHECK(::access(count_file.c_str(), F_OK) != 0);
+  CHECK(settle_boot_trial(dir, "boot.2").value() == BootTrial::none);
+  // An env written before trials existed (no lota_trial line) still parses: no trial.
+  std::string old = "lota_seq=1\nlota_bootset=boot.1\nlota_fallback=\n";
+  auto parsed =
+      parse_boot_env(old + fmt::format("lota_crc={:08x}\n", crc32(0, reinterpret_cast<const Bytef*>(old.data()),
+                                                                  static_cast<uInt>(old.size()))));
+  REQUIRE(parsed.ok());
+  CHECK_FALSE(parsed->trial);
   test::sh("rm -rf " + dir);
 }
