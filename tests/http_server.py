@@ -64,15 +64,20 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         with open(path, "rb") as f:
             return f.read()
 
-    def truncate(self):
+    def headers_for(self):
+        """The file's data after a 200 header naming its full length, or None (404 sent)."""
         data = self.file_data()
-        if data is None:
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data[:len(data) // 2])
-        self.close_connection = True
+        if data is not None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+        return data
+
+    def truncate(self):
+        data = self.headers_for()
+        if data is not None:
+            self.wfile.write(data[:len(data) // 2])
+            self.close_connection = True
 
     def corrupt(self):
         data = self.file_data()
@@ -80,13 +85,8 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             self.send_bytes(bytes(b ^ 0x5a for b in data[:64]) + data[64:])
 
     def trickle(self):
-        data = self.file_data()
-        if data is None:
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        for i in range(len(data)):
+        data = self.headers_for()
+        for i in range(len(data or b"")):
             self.wfile.write(data[i:i + 1])
             self.wfile.flush()
             time.sleep(1)
