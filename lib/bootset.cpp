@@ -106,7 +106,10 @@ Result<std::string> install_boot_set(const std::string& boot, const std::string&
   LOTA_TRY(remove_tree(dir));
   LOTA_TRY(make_dirs(dir));
   for (const auto& [name, src] : files) LOTA_TRY(copy_synced(src, dir + "/" + name));
-  LOTA_TRY(write_file_atomic(dir + "/lota-set", manifest));          // last: the set is complete
+  LOTA_TRY(write_file_atomic(dir + "/lota-set", manifest));  // last: the set is complete
+  // A count the boot script left for an earlier trial of this set must not count against this one.
+  if (::unlink((boot + "/" + kBootCountFile).c_str()) != 0 && errno != ENOENT)
+    return errno_error("removing {}/{}", boot, kBootCountFile);
   LOTA_TRY(write_boot_env(boot, BootEnv{0, target, active, true}));  // on trial until it boots
   return fmt::format("boot set {} installed and active ({} files), {} kept as fallback", target, files.size(), active);
 }
