@@ -253,15 +253,28 @@ Status fetch_and_deploy(const Config& c, const Layout& l, State& s, Repo& repo, 
 
 }  // namespace
 
+namespace {
+
+// 32 bytes in base64: 43 characters of the alphabet and one '='.
+bool looks_like_key(const std::string& s) {
+  if (s.size() != 44 || s.back() != '=') return false;
+  for (size_t i = 0; i + 1 < s.size(); ++i)
+    if (!std::isalnum(static_cast<unsigned char>(s[i])) && s[i] != '+' && s[i] != '/') return false;
+  return true;
+}
+
+}  // namespace
+
 Result<std::string> load_sign_key(const std::string& setting) {
   if (setting.empty()) return std::string();
   std::string key = setting;
-  if (setting[0] == '/') {
+  // A key may start with '/' too (base64): only what is not a key is taken for a file.
+  if (setting[0] == '/' && !looks_like_key(setting)) {
     auto text = read_file(setting);
     if (!text) return make_error("lota.sign_key: {}", text.error().message);
     key = trim(*text);
   }
-  if (key.size() != 44 || key.back() != '=')
+  if (!looks_like_key(key))
     return make_error("lota.sign_key: not a base64 ed25519 public key (44 characters, from scripts/keygen)");
   return key;
 }

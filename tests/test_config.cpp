@@ -1,6 +1,11 @@
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 #include "config.hpp"
+#include "file.hpp"
+#include "update.hpp"
+#include "update_rig.hpp"
 
 using namespace lota;
 
@@ -44,4 +49,20 @@ TEST_CASE("a malformed config file is reported, the command line still applies")
   REQUIRE(l.warnings.size() == 1);
   CHECK(l.warnings[0].find("/etc/lota.conf") != std::string::npos);
   CHECK(l.config.rootwait == 1.5);
+}
+
+TEST_CASE("sign key: inline base64 (even one starting with '/'), or a file holding one") {
+  const std::string slash_key = "/kVyp18ys075INKivmcdyjRXprRmzwYsMIXSgl+13vc=";
+  auto k = load_sign_key(slash_key);
+  REQUIRE(k.ok());
+  CHECK(*k == slash_key);
+  std::string file = test::sh_out("mktemp");
+  REQUIRE(write_file_atomic(file, slash_key + "\n").ok());
+  auto from_file = load_sign_key(file);
+  REQUIRE(from_file.ok());
+  CHECK(*from_file == slash_key);
+  CHECK_FALSE(load_sign_key("/no/such/key.pub").ok());
+  CHECK_FALSE(load_sign_key("not-a-key").ok());
+  CHECK_FALSE(load_sign_key("kVyp18ys075INKivmcdyjRX!rRmzwYsMIXSgl+13vc=").ok());
+  ::unlink(file.c_str());
 }
