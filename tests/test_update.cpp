@@ -44,6 +44,7 @@ TEST_CASE("update: 1.0 -> 2.0, then nothing to do", "[update]") {
   State s = rig.state();
   REQUIRE(s.deployed);
   CHECK(s.deployed->commit == v2);
+  REQUIRE(s.previous);
   CHECK(s.previous->version == "1.0");
   REQUIRE(s.trial);
   CHECK(s.trial->tries_left == 1);

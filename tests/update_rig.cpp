@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
@@ -222,7 +223,10 @@ void UpdateRig::start_server(const std::string& mode, int rate, bool no_deltas) 
   if (server_pid_ == 0) {
     std::string rate_s = std::to_string(rate);
     std::string log = dir + "/http.log";
+    // Dies with the test process (an aborted test must not leave it holding meson's pipes).
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::dup2(fd, 1);
     ::dup2(fd, 2);
     std::string script = top + "/tests/http_server.py";
     std::vector<const char*> argv{"python3", script.c_str(), repo.c_str(), port_file.c_str(),
