@@ -57,9 +57,6 @@ void note(const Layout& l, State& s, const std::string& text) {
   if (auto st = save_state(l.state(), s); !st) log::warn("{}", st.error().message);
 }
 
-// Makes the boot partition's active boot set match the deployed sysroot (after a deployment,
-// a rollback, or a power cut in between), journalled as step `bootset`. Runs at every boot;
-// reads two small files and writes nothing when the set is already right.
 bool has_boot_partition(const Config& c) {
   return !c.boot.empty() && c.boot != "none";
 }
@@ -70,7 +67,10 @@ Status mount_boot_partition(const Config& c, const Layout& l) {
   return mount_device(*dev, l.boot_mount, "", MS_NOATIME, "");
 }
 
-// `active`: the set the boot env names once done.
+// Makes the boot partition's active boot set match the deployed sysroot (after a deployment,
+// a rollback, or a power cut in between), journalled as step `bootset`. Runs at every boot;
+// reads two small files and writes nothing when the set is already right. `active`: the set
+// the boot env names once done.
 Status sync_boot_set(const Config& c, const Layout& l, State& s, const Repo& repo, std::string& active) {
   if (!has_boot_partition(c) || !s.deployed) return {};
   LOTA_TRY(mount_boot_partition(c, l));
