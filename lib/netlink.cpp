@@ -6,6 +6,7 @@
 #include <netlink/route/route.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 
@@ -57,7 +58,10 @@ std::vector<std::string> list_interfaces() {
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator("/sys/class/net", ec)) {
     std::string n = e.path().filename();
-    if (n != "lo") names.push_back(n);
+    // Ethernet only (ARPHRD_ETHER = 1): DHCP needs a MAC, and tunnels such as sit0 report
+    // carrier before the real NIC does.
+    auto type = read_file("/sys/class/net/" + n + "/type");
+    if (n != "lo" && type && std::atoi(type->c_str()) == 1) names.push_back(n);
   }
   std::sort(names.begin(), names.end());
   return names;
