@@ -51,11 +51,11 @@ serve_start() {
 }
 serve_stop() { [ -z "${serve_pid:-}" ] || kill "$serve_pid" 2>/dev/null || true; serve_pid=""; }
 
-# Bytes the server sent since line N of DIR/http.log (python's log has no sizes: sum the files).
+# served_bytes LOG REPO: bytes of the files a python http.server log answered whole (200) from
+# REPO (its log has no sizes: the files' sizes are summed). Used by scripts/bench-update.
 served_bytes() {
-  local dir=$1 from=${2:-0}
-  tail -n +"$((from + 1))" "$dir/http.log" | sed -nE 's/.*"GET ([^ ]+) HTTP[^"]*" 200 .*/\1/p' | while read -r path; do
-    stat -c %s "$dir/repo$path" 2>/dev/null || echo 0
+  sed -nE 's/.*"GET ([^ ]+) HTTP[^"]*" 200 .*/\1/p' "$1" | while read -r path; do
+    stat -c %s "$2$path" 2> /dev/null || echo 0
   done | awk '{s += $1} END {print s + 0}'
 }
 
