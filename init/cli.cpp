@@ -155,6 +155,7 @@ int boot_flow(Layout l, const std::vector<std::string>& args) {
   for (const auto& w : loaded.warnings) std::fprintf(stderr, "lota: %s\n", w.c_str());
   auto out = run_update_flow(loaded.config, l, "/proc/self/exe");
   fmt::print("boot-flow: {}\n", out.summary);
+  if (!out.reboot_into.empty()) fmt::print("boot-flow: reboot into boot set {}\n", out.reboot_into);
   return 0;
 }
 

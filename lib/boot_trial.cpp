@@ -18,7 +18,9 @@ Result<BootTrial> settle_boot_trial(const std::string& boot, const std::string& 
       return errno_error("removing {}/{}", boot, kBootCountFile);
     return BootTrial::confirmed;
   }
-  if (booted != env->bootset && booted == env->fallback) return BootTrial::fell_back;
+  // The boot script boots the fallback after the limit of a set on trial, and also whenever
+  // the active set's files do not load. Only the first is a verdict on a new version.
+  if (booted != env->bootset && booted == env->fallback) return env->trial ? BootTrial::fell_back : BootTrial::reload;
   return BootTrial::none;
 }
 

@@ -14,6 +14,7 @@ enum class BootTrial {
   none,       // no trial, or not booted by the boot script
   confirmed,  // the set on trial booted as far as lota-init: trial closed, count removed
   fell_back,  // the boot script gave up on the set on trial and booted the fallback
+  reload,     // it booted the fallback of a confirmed set: the active set did not load
 };
 
 // `boot` is the mounted boot partition, `booted` the set the boot script booted.

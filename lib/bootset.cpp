@@ -1,11 +1,14 @@
 #include "bootset.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
+#include <cctype>
 #include <vector>
 
 #include "boot_env.hpp"
@@ -16,40 +19,68 @@
 #include "repo.hpp"
 #include "unique_fd.hpp"
 
-namespace fs = std::filesystem;
-
 namespace lota {
 namespace {
 
-// (name in the set, source path) for each boot file the deployment carries.
-std::vector<std::pair<std::string, std::string>> boot_files(const std::string& deployment) {
-  std::vector<std::pair<std::string, std::string>> files;
-  std::error_code ec;
-  for (const auto& k : fs::directory_iterator(deployment + "/usr/lib/modules", ec)) {
-    fs::path dir = k.path();
-    if (!fs::exists(dir / "vmlinuz")) continue;
-    files.push_back({"vmlinuz", dir / "vmlinuz"});
-    if (fs::exists(dir / "initramfs.img")) files.push_back({"initramfs.img", dir / "initramfs.img"});
-    for (const auto& d : fs::directory_iterator(dir / "dtb", ec))
-      if (d.path().extension() == ".dtb") files.push_back({d.path().filename(), d.path()});
-    break;
+// Runs at every boot on data from the deployment: POSIX calls that report errors as values
+// (std::filesystem throws on EIO or a symlink loop, and a throw in PID 1 was a reboot loop).
+std::vector<std::string> entries(const std::string& dir) {
+  std::vector<std::string> names;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return names;
+  while (const dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") names.push_back(n);
   }
-  return files;
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
+bool lexists(const std::string& p, struct stat& st) {
+  return ::lstat(p.c_str(), &st) == 0;
+}
+
+// FAT (8.3 + VFAT long names) holds these; U-Boot's `load` needs nothing fancier.
+bool fat_name(const std::string& n) {
+  if (n.empty() || n.size() > 64 || n[0] == '.') return false;
+  for (char c : n)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) return false;
+  return true;
+}
+
+Status add_file(std::vector<BootFile>& files, const std::string& deployment, const std::string& rel,
+                const std::string& name) {
+  struct stat st {};
+  std::string path = deployment + "/" + rel;
+  if (!lexists(path, st)) return errno_error("boot file {}", rel);
+  if (!S_ISREG(st.st_mode))
+    return make_error("boot file {} is not a regular file (a symlink?): the FAT boot partition holds only plain files",
+                      rel);
+  if (!fat_name(name)) return make_error("boot file name '{}' cannot be stored on the FAT boot partition", name);
+  files.push_back({name, rel, static_cast<uint64_t>(st.st_size)});
+  return {};
+}
+
+// Copies in fixed-size blocks (a kernel is megabytes; PID 1 never holds a whole one in memory).
 Status copy_synced(const std::string& from, const std::string& to) {
-  auto data = read_file(from);
-  if (!data) return data.error();
+  UniqueFd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!in.valid()) return errno_error("reading {}", from);
   std::string tmp = to + ".tmp";
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!fd.valid()) return errno_error("writing {}", tmp);
-  const char* p = data->data();
-  size_t left = data->size();
-  while (left > 0) {
-    ssize_t n = ::write(fd.get(), p, left);
-    if (n <= 0) return errno_error("writing {} (boot partition full?)", tmp);
-    p += n;
-    left -= static_cast<size_t>(n);
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(in.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno_error("reading {}", from);
+    if (n == 0) break;
+    for (ssize_t off = 0; off < n;) {
+      ssize_t w = ::write(fd.get(), buf + off, static_cast<size_t>(n - off));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return errno_error("writing {} (boot partition full?)", tmp);
+      off += w;
+    }
   }
   if (::fsync(fd.get()) != 0) return errno_error("syncing {}", tmp);
   crash_point("wrote " + tmp);
@@ -59,14 +90,61 @@ Status copy_synced(const std::string& from, const std::string& to) {
   return {};
 }
 
+Status fsync_dir(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid() || ::fsync(fd.get()) != 0) return errno_error("syncing directory {}", dir);
+  crash_point("synced directory " + dir);
+  return {};
+}
+
+// Empties a set's directory, its manifest first (synced): a set half deleted by a power cut
+// must not still claim to hold a version.
+Status clear_set(const std::string& dir) {
+  struct stat st {};
+  if (!lexists(dir, st)) return make_dirs(dir);
+  if (::unlink((dir + "/lota-set").c_str()) != 0 && errno != ENOENT) return errno_error("removing {}/lota-set", dir);
+  LOTA_TRY(fsync_dir(dir));
+  LOTA_TRY(remove_tree(dir));
+  return make_dirs(dir);
+}
+
 }  // namespace
 
-std::string boot_set_manifest(const Repo& repo, const std::string& commit, const std::string& deployment) {
+bool boot_set_holds(const std::string& boot, const std::string& set, const std::string& manifest) {
+  if (set.empty() || manifest.empty()) return false;
+  auto m = read_file(boot + "/" + set + "/lota-set");
+  return m && *m == manifest;
+}
+
+Result<std::vector<BootFile>> boot_files(const std::string& deployment) {
+  std::vector<BootFile> files;
+  const std::string modules = "usr/lib/modules";
+  std::vector<std::string> kernels;
+  struct stat st {};
+  for (const auto& k : entries(deployment + "/" + modules))
+    if (lexists(deployment + "/" + modules + "/" + k + "/vmlinuz", st)) kernels.push_back(k);
+  if (kernels.empty()) return files;
+  if (kernels.size() > 1)
+    return make_error("{} kernels in {} ({} and {}): a release carries one boot set; keep one vmlinuz",
+                      kernels.size(), modules, kernels[0], kernels[1]);
+  std::string dir = modules + "/" + kernels[0];
+  LOTA_TRY(add_file(files, deployment, dir + "/vmlinuz", "vmlinuz"));
+  if (lexists(deployment + "/" + dir + "/initramfs.img", st))
+    LOTA_TRY(add_file(files, deployment, dir + "/initramfs.img", "initramfs.img"));
+  for (const auto& d : entries(deployment + "/" + dir + "/dtb"))
+    if (d.size() > 4 && d.compare(d.size() - 4, 4, ".dtb") == 0)
+      LOTA_TRY(add_file(files, deployment, dir + "/dtb/" + d, d));
+  return files;
+}
+
+Result<std::string> boot_set_manifest(const Repo& repo, const std::string& commit, const std::string& deployment) {
+  auto files = boot_files(deployment);
+  if (!files) return files.error();
   std::vector<std::string> lines;
-  for (const auto& [name, src] : boot_files(deployment)) {
-    std::string sum = repo.file_checksum(commit, fs::relative(src, deployment).string());
-    if (sum.empty()) return "";  // not the commit's own file: never trust a guess here
-    lines.push_back(fmt::format("{} {}\n", name, sum));
+  for (const auto& f : *files) {
+    std::string sum = repo.file_checksum(commit, f.rel);
+    if (sum.empty()) return make_error("boot file {} is not commit {}'s", f.rel, commit.substr(0, 12));
+    lines.push_back(fmt::format("{} {}\n", f.name, sum));
   }
   std::sort(lines.begin(), lines.end());  // byte order, as `LC_ALL=C sort` in scripts/make-image
   std::string manifest;
@@ -74,44 +152,65 @@ std::string boot_set_manifest(const Repo& repo, const std::string& commit, const
   return manifest;
 }
 
-namespace {
-
-bool set_holds(const std::string& boot, const std::string& set, const std::string& manifest) {
-  auto m = read_file(boot + "/" + set + "/lota-set");
-  return m && *m == manifest;
+Status check_boot_set_fits(const std::string& boot, const std::vector<BootFile>& files) {
+  struct statvfs fs {};
+  if (::statvfs(boot.c_str(), &fs) != 0) return errno_error("checking the free space of {}", boot);
+  const uint64_t cluster = fs.f_frsize ? fs.f_frsize : 512;
+  auto on_disk = [cluster](uint64_t size) { return (size + cluster - 1) / cluster * cluster; };
+  auto env = read_boot_env(boot);
+  std::string active = env ? env->bootset : "boot.1";
+  std::string target = active == "boot.1" ? "boot.2" : "boot.1";
+  uint64_t need = 2 * cluster;  // the manifest and its temp file
+  for (const auto& f : files) need += on_disk(f.size) + cluster;  // + the copy's temp name
+  uint64_t room = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  struct stat st {};
+  for (const auto& n : entries(boot + "/" + target))  // replaced by the new set
+    if (lexists(boot + "/" + target + "/" + n, st) && S_ISREG(st.st_mode)) room += on_disk(static_cast<uint64_t>(st.st_size));
+  if (need > room)
+    return make_error("the boot files need {} KiB and the boot partition has {} KiB for them: grow the boot partition "
+                      "or make the release's kernel/initramfs smaller",
+                      need >> 10, room >> 10);
+  return {};
 }
-
-}  // namespace
 
 bool boot_set_current(const std::string& boot, const std::string& manifest) {
   if (manifest.empty()) return true;
   auto env = read_boot_env(boot);
-  return set_holds(boot, env ? env->bootset : "boot.1", manifest);
+  return boot_set_holds(boot, env ? env->bootset : "boot.1", manifest);
 }
 
 Result<std::string> install_boot_set(const std::string& boot, const std::string& deployment,
-                                     const std::string& manifest) {
+                                     const std::string& manifest, const std::string& booted) {
   auto files = boot_files(deployment);
-  if (files.empty() || manifest.empty()) return std::string();  // a rootfs-only update: the boot set stays
+  if (!files) return files.error();
+  if (files->empty() || manifest.empty()) return std::string();  // a rootfs-only update: the boot set stays
   auto env = read_boot_env(boot);
   std::string active = env ? env->bootset : "boot.1";  // a factory image without env boots boot.1
-  if (set_holds(boot, active, manifest)) return std::string();
-  if (env && !env->fallback.empty() && set_holds(boot, env->fallback, manifest)) {
-    // A rollback: the previous files are still there.
-    LOTA_TRY(write_boot_env(boot, BootEnv{0, env->fallback, active, false}));
-    return fmt::format("boot set {} active again, {} kept as fallback", env->fallback, active);
+  if (boot_set_holds(boot, active, manifest)) return std::string();
+  // A set becomes active on trial (U-Boot counts its attempts and falls back), unless it is
+  // the set this very boot came from: that one demonstrably boots as far as lota-init.
+  // Being complete (its manifest is written last) is not the same as booting: a set whose
+  // files were written before a power cut, or the one a rollback returns to, is counted too.
+  if (env && !env->fallback.empty() && boot_set_holds(boot, env->fallback, manifest)) {
+    bool trial = env->fallback != booted;
+    if (trial && ::unlink((boot + "/" + kBootCountFile).c_str()) != 0 && errno != ENOENT)
+      return errno_error("removing {}/{}", boot, kBootCountFile);
+    LOTA_TRY(write_boot_env(boot, BootEnv{0, env->fallback, active, trial}));
+    return fmt::format("boot set {} active again{}, {} kept as fallback", env->fallback, trial ? " (on trial)" : "",
+                       active);
   }
   std::string target = active == "boot.1" ? "boot.2" : "boot.1";
   std::string dir = boot + "/" + target;
-  LOTA_TRY(remove_tree(dir));
-  LOTA_TRY(make_dirs(dir));
-  for (const auto& [name, src] : files) LOTA_TRY(copy_synced(src, dir + "/" + name));
+  LOTA_TRY(clear_set(dir));
+  for (const auto& f : *files) LOTA_TRY(copy_synced(deployment + "/" + f.rel, dir + "/" + f.name));
+  LOTA_TRY(fsync_dir(dir));                                  // the files' entries before the manifest's
   LOTA_TRY(write_file_atomic(dir + "/lota-set", manifest));  // last: the set is complete
   // A count the boot script left for an earlier trial of this set must not count against this one.
   if (::unlink((boot + "/" + kBootCountFile).c_str()) != 0 && errno != ENOENT)
     return errno_error("removing {}/{}", boot, kBootCountFile);
-  LOTA_TRY(write_boot_env(boot, BootEnv{0, target, active, true}));  // on trial until it boots
-  return fmt::format("boot set {} installed and active ({} files), {} kept as fallback", target, files.size(), active);
+  LOTA_TRY(write_boot_env(boot, BootEnv{0, target, active, target != booted}));  // on trial until it boots
+  return fmt::format("boot set {} installed and active ({} files), {} kept as fallback", target, files->size(),
+                     active);
 }
 
 }  // namespace lota

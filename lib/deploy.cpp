@@ -90,6 +90,23 @@ Status checkout_new(const Layout& l, Repo& repo, const std::string& commit) {
   return sync_partition(l.part);
 }
 
+// The one end of a deployment, for deploy() and for recover() after a cut in the swap: the refs
+// first (what prune keeps: the new version and the rollback target), then the journal.
+Status finish_deployment(const Layout& l, State& state, Repo& repo, const Deployment& target, int tries) {
+  std::optional<Deployment> current = state.deployed;
+  LOTA_TRY(repo.set_ref("lota/deployed", target.commit));
+  LOTA_TRY(repo.set_ref("lota/previous", current ? current->commit : ""));
+  state.previous = current;
+  state.deployed = target;
+  state.pending.reset();
+  state.step = Step::idle;
+  // Counted down by each boot that switches root into it (update.cpp), this one included.
+  state.trial = Trial{target.commit, tries};
+  state.add_event(
+      fmt::format("deployed {} ({}), on trial for {} boot(s)", target.version, target.commit.substr(0, 12), tries));
+  return save_state(l.state(), state);
+}
+
 }  // namespace
 
 std::string deployment_commit(const std::string& dir) {
@@ -111,52 +128,60 @@ Status remove_tree(const std::string& path) {
   return {};
 }
 
-Status deploy(const Layout& l, State& state, Repo& repo, const Deployment& target, int tries) {
-  std::optional<Deployment> current = state.deployed;
+Status deploy(const Layout& l, State& state, Repo& repo, const Deployment& target, int tries,
+              const CheckoutCheck& check) {
   state.step = Step::checkout;
   state.pending = target;
   LOTA_TRY(save_state(l.state(), state));
   LOTA_TRY(checkout_new(l, repo, target.commit));
+  if (check) {
+    if (auto st = check(l.sysroot_new()); !st) {
+      // Refused before the swap: the running version stays whole, rootfs and boot set alike.
+      LOTA_TRY(remove_tree(l.sysroot_new()));
+      state.step = Step::idle;
+      state.pending.reset();
+      LOTA_TRY(save_state(l.state(), state));
+      return st;
+    }
+  }
 
   state.step = Step::swap;
   LOTA_TRY(save_state(l.state(), state));
   LOTA_TRY(swap_in(l, target.commit));
-
-  state.previous = current;
-  state.deployed = target;
-  state.pending.reset();
-  state.step = Step::idle;
-  // This boot is the first of the `tries` the new version gets.
-  state.trial = Trial{target.commit, tries - 1};
-  state.add_event(
-      fmt::format("deployed {} ({}), on trial for {} boot(s)", target.version, target.commit.substr(0, 12), tries));
-  LOTA_TRY(repo.set_ref("lota/deployed", target.commit));
-  if (current) LOTA_TRY(repo.set_ref("lota/previous", current->commit));
-  return save_state(l.state(), state);
+  return finish_deployment(l, state, repo, target, tries);
 }
 
-Status rollback(const Layout& l, State& state) {
+Status rollback(const Layout& l, State& state, Repo& repo) {
   if (!state.previous) return make_error("no previous deployment to roll back to");
   Deployment bad = state.deployed.value_or(Deployment{});
   Deployment good = *state.previous;
-  state.step = Step::rollback;
-  state.pending = good;
-  LOTA_TRY(save_state(l.state(), state));
-  if (deployment_commit(l.sysroot()) != good.commit) {
-    if (deployment_commit(l.sysroot_old()) != good.commit)
-      return make_error("{} does not hold {} - cannot roll back", l.sysroot_old(), good.commit.substr(0, 12));
+  // Possible at all? Checked before anything is journalled: a rollback that cannot be done must
+  // not leave the journal saying one is under way.
+  bool in_place = deployment_commit(l.sysroot()) == good.commit;
+  if (!in_place && deployment_commit(l.sysroot_old()) != good.commit)
+    return make_error("{} does not hold {} - cannot roll back", l.sysroot_old(), good.commit.substr(0, 12));
+  // On a copy: `state` changes only once the journal says so (a failed write can be retried).
+  State next = state;
+  next.step = Step::rollback;
+  next.pending = good;
+  LOTA_TRY(save_state(l.state(), next));
+  if (!in_place) {
     LOTA_TRY(exchange(l.sysroot_old(), l.sysroot()));
     LOTA_TRY(fsync_dir(l.part));
   }
-  state.deployed = good;
-  state.previous = bad.commit.empty() ? std::nullopt : std::optional<Deployment>(bad);
-  if (!bad.commit.empty() && !state.is_rejected(bad.commit)) state.rejected.push_back(bad.commit);
-  state.trial.reset();
-  state.pending.reset();
-  state.step = Step::idle;
-  state.add_event(fmt::format("rolled back from {} ({}) to {} ({})", bad.version, bad.commit.substr(0, 12),
-                              good.version, good.commit.substr(0, 12)));
-  return save_state(l.state(), state);
+  LOTA_TRY(repo.set_ref("lota/deployed", good.commit));
+  LOTA_TRY(repo.set_ref("lota/previous", bad.commit));
+  next.deployed = good;
+  next.previous = bad.commit.empty() ? std::nullopt : std::optional<Deployment>(bad);
+  if (!bad.commit.empty() && !next.is_rejected(bad.commit)) next.rejected.push_back(bad.commit);
+  next.trial.reset();
+  next.pending.reset();
+  next.step = Step::idle;
+  next.add_event(fmt::format("rolled back from {} ({}) to {} ({})", bad.version, bad.commit.substr(0, 12),
+                             good.version, good.commit.substr(0, 12)));
+  LOTA_TRY(save_state(l.state(), next));
+  state = std::move(next);
+  return {};
 }
 
 Result<std::string> recover(const Layout& l, State& state, Repo& repo, int tries) {
@@ -185,20 +210,14 @@ Result<std::string> recover(const Layout& l, State& state, Repo& repo, int tries
         break;
       }
       LOTA_TRY(swap_in(l, target.commit));
-      std::optional<Deployment> current = state.deployed;
-      state.previous = current;
-      state.deployed = target;
-      state.trial = Trial{target.commit, tries - 1};
-      state.pending.reset();
-      state.step = Step::idle;
-      LOTA_TRY(repo.set_ref("lota/deployed", target.commit));
+      LOTA_TRY(finish_deployment(l, state, repo, target, tries));
       did = fmt::format("finished the interrupted deployment of {}", target.version);
       break;
     }
     case Step::rollback: {
       // Re-run the rollback: it checks which directory holds which commit.
       state.step = Step::idle;
-      LOTA_TRY(rollback(l, state));
+      LOTA_TRY(rollback(l, state, repo));
       did = "finished an interrupted rollback";
       break;
     }

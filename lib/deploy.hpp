@@ -5,6 +5,7 @@
 // the xattr user.lota.commit, which is what recovery trusts.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "layout.hpp"
@@ -20,15 +21,21 @@ Status mark_deployment(const std::string& dir, const std::string& commit);
 
 // Finishes or undoes a step that a power cut interrupted, then leaves state.step idle.
 // Returns a one-line description of what it did ("" when there was nothing to do).
-// A deployment it finishes starts a trial of `tries` boots.
+// A deployment it finishes starts a trial of `tries` boots (each boot that switches root into
+// it counts one).
 Result<std::string> recover(const Layout& layout, State& state, Repo& repo, int tries);
 
+// Checks the tree checked out for a deployment before it is swapped in (e.g. that its boot set
+// can be installed); an error refuses the deployment.
+using CheckoutCheck = std::function<Status(const std::string& checkout)>;
+
 // Checks out `target` (already in the repo) as the new sysroot, keeping the current one as
-// sysroot.old, and starts a trial of `tries` boots.
-Status deploy(const Layout& layout, State& state, Repo& repo, const Deployment& target, int tries);
+// sysroot.old, and starts a trial of `tries` boots. `check` runs on the checkout before the swap.
+Status deploy(const Layout& layout, State& state, Repo& repo, const Deployment& target, int tries,
+              const CheckoutCheck& check = {});
 
 // Makes sysroot.old the booted deployment again and rejects the one rolled back from.
-Status rollback(const Layout& layout, State& state);
+Status rollback(const Layout& layout, State& state, Repo& repo);
 
 // If sysroot is missing or holds another commit than the journal says, checks the journal's
 // commit out again from the local repository. Returns what it did ("" when nothing).

@@ -202,6 +202,23 @@ Result<DhcpMessage> receive(int fd, uint32_t xid, const MacAddress& mac, DhcpTyp
 
 }  // namespace
 
+namespace {
+
+// Never blocks: at early boot the kernel's CRNG may not be ready, and getrandom(2) without
+// GRND_NONBLOCK would wait for it outside lota.check_timeout. An xid only has to differ between
+// clients and attempts (RFC 2131 4.1), not be secret: without entropy, the MAC and the clock.
+uint32_t transaction_id(const MacAddress& mac) {
+  uint32_t xid = 0;
+  if (::getrandom(&xid, sizeof xid, GRND_NONBLOCK) == static_cast<ssize_t>(sizeof xid)) return xid;
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  xid = static_cast<uint32_t>(ts.tv_nsec) ^ static_cast<uint32_t>(ts.tv_sec << 20);
+  for (size_t i = 0; i < mac.size(); ++i) xid ^= static_cast<uint32_t>(mac[i]) << (8 * (i % 4));
+  return xid;
+}
+
+}  // namespace
+
 Result<DhcpLease> dhcp_acquire(const std::string& ifname, double timeout_s) {
   auto mac = interface_mac(ifname);
   if (!mac) return mac.error();
@@ -211,8 +228,7 @@ Result<DhcpLease> dhcp_acquire(const std::string& ifname, double timeout_s) {
   double wait = 1.0;  // per attempt, doubled each retry (RFC 2131 4.1, shortened for a boot)
   std::string last = "no answer";
   while (now() < deadline) {
-    uint32_t xid = 0;
-    ::getrandom(&xid, sizeof xid, 0);
+    uint32_t xid = transaction_id(*mac);
     double attempt_end = std::min(deadline, now() + wait);
     wait *= 2;
     LOTA_TRY(send_broadcast(sock->get(), build_dhcp_discover(xid, *mac)));

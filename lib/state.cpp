@@ -3,7 +3,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <climits>
 #include <ctime>
+#include <fmt/format.h>
+#include <stdexcept>
 #include <nlohmann/json.hpp>
 
 #include "file.hpp"
@@ -23,6 +26,22 @@ const std::pair<Step, const char*> kSteps[] = {
 json to_json(const std::optional<Deployment>& d) {
   if (!d) return nullptr;
   return {{"commit", d->commit}, {"version", d->version}};
+}
+
+// Thrown inside parse_state only (caught there): a field that is present but unusable.
+struct BadField : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// An integer field within [lo, hi]. nlohmann converts a double (or an out-of-range integer) to
+// the target type with a plain cast, which is undefined behaviour; so the type is checked first.
+int64_t integer_field(const json& j, const char* key, int64_t lo, int64_t hi, int64_t fallback) {
+  if (!j.contains(key)) return fallback;
+  const json& v = j[key];
+  bool in_range = (v.is_number_unsigned() && v.get<uint64_t>() <= static_cast<uint64_t>(hi)) ||
+                  (v.is_number_integer() && !v.is_number_unsigned() && v.get<int64_t>() >= lo && v.get<int64_t>() <= hi);
+  if (!in_range) throw BadField(fmt::format("'{}' is {} (an integer {}..{} is expected)", key, v.dump(), lo, hi));
+  return v.get<int64_t>();
 }
 
 std::optional<Deployment> deployment_from(const json& j, const char* key) {
@@ -59,7 +78,9 @@ std::string serialize_state(const State& s) {
   json events = json::array();
   for (const auto& e : s.events) events.push_back({{"time", e.time}, {"text", e.text}});
   j["events"] = events;
-  return j.dump(2) + "\n";
+  // Event texts carry server data (versions, error messages) that need not be UTF-8: replaced,
+  // never thrown on (a throw here would lose the journal write).
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 Result<State> parse_state(const std::string& text) {
@@ -78,10 +99,13 @@ Result<State> parse_state(const std::string& text) {
       if (step == name) s.step = st, known = true;
     if (!known) return make_error("unknown step '{}'", step);
     if (j.contains("trial") && !j["trial"].is_null())
-      s.trial = Trial{j["trial"].at("commit").get<std::string>(), j["trial"].at("tries_left").get<int>()};
+      s.trial = Trial{j["trial"].at("commit").get<std::string>(),
+                      static_cast<int>(integer_field(j["trial"], "tries_left", 0, 1000, -1))};
+    if (s.trial && s.trial->tries_left < 0) throw BadField("trial without 'tries_left'");
     if (j.contains("rejected")) s.rejected = j["rejected"].get<std::vector<std::string>>();
     if (j.contains("events"))
-      for (const auto& e : j["events"]) s.events.push_back({e.value("time", int64_t{0}), e.value("text", "")});
+      for (const auto& e : j["events"])
+        s.events.push_back({integer_field(e, "time", INT64_MIN, INT64_MAX, 0), e.value("text", "")});
     return s;
   } catch (const std::exception& e) {
     return make_error("malformed: {}", e.what());

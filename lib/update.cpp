@@ -67,47 +67,81 @@ Status mount_boot_partition(const Config& c, const Layout& l) {
   return mount_device(*dev, l.boot_mount, "", MS_NOATIME, "");
 }
 
+// What this boot saw and did on the boot partition; decides whether lota-init reboots.
+struct BootView {
+  bool seen = false;
+  std::optional<uint64_t> seq_at_start;  // the env as the boot script read it
+  std::string active;                    // the set the env names now
+  bool written = false;                  // an env write of this boot succeeded
+  bool active_holds = false;             // the active set holds the deployed version's files
+  bool booted_holds = false;             // so does the set this boot came from
+};
+
+void see_env_at_start(BootView& v, const std::string& boot) {
+  if (v.seen) return;
+  v.seen = true;
+  if (auto env = read_boot_env(boot)) v.seq_at_start = env->seq;
+}
+
+void see_env_now(BootView& v, const Config& c, const std::string& boot, const std::string& manifest) {
+  auto env = read_boot_env(boot);
+  v.active = env ? env->bootset : "boot.1";
+  v.written = env && (!v.seq_at_start || env->seq > *v.seq_at_start);
+  v.active_holds = boot_set_holds(boot, v.active, manifest);
+  v.booted_holds = boot_set_holds(boot, c.booted_set, manifest);
+}
+
 // Makes the boot partition's active boot set match the deployed sysroot (after a deployment,
 // a rollback, or a power cut in between), journalled as step `bootset`. Runs at every boot;
-// reads two small files and writes nothing when the set is already right. `active`: the set
-// the boot env names once done.
-Status sync_boot_set(const Config& c, const Layout& l, State& s, const Repo& repo, std::string& active) {
+// reads two small files and writes nothing when the set is already right.
+Status sync_boot_set(const Config& c, const Layout& l, State& s, const Repo& repo, BootView& view) {
   if (!has_boot_partition(c) || !s.deployed) return {};
   LOTA_TRY(mount_boot_partition(c, l));
   MountGuard guard(l.boot_mount);
-  std::string manifest = boot_set_manifest(repo, s.deployed->commit, l.sysroot());
-  auto env = read_boot_env(l.boot_mount);
-  active = env ? env->bootset : "boot.1";
-  if (boot_set_current(l.boot_mount, manifest) && s.step != Step::bootset) return {};  // no write at all
-  s.step = Step::bootset;
-  s.pending = s.deployed;
-  LOTA_TRY(save_state(l.state(), s));
-  auto did = install_boot_set(l.boot_mount, l.sysroot(), manifest);
-  if (!did) return did.error();
-  s.step = Step::idle;
-  s.pending.reset();
-  if (!did->empty()) s.add_event(*did);
-  LOTA_TRY(save_state(l.state(), s));
-  if (!did->empty()) log::info("{}", *did);
-  if (auto now = read_boot_env(l.boot_mount)) active = now->bootset;
+  see_env_at_start(view, l.boot_mount);
+  auto manifest = boot_set_manifest(repo, s.deployed->commit, l.sysroot());
+  if (!manifest) return make_error("boot set of {}: {}", s.deployed->version, manifest.error().message);
+  if (!boot_set_current(l.boot_mount, *manifest) || s.step == Step::bootset) {
+    s.step = Step::bootset;
+    s.pending = s.deployed;
+    LOTA_TRY(save_state(l.state(), s));
+    auto did = install_boot_set(l.boot_mount, l.sysroot(), *manifest, c.booted_set);
+    if (!did) return did.error();
+    s.step = Step::idle;
+    s.pending.reset();
+    if (!did->empty()) s.add_event(*did);
+    LOTA_TRY(save_state(l.state(), s));
+    if (!did->empty()) log::info("{}", *did);
+  }
+  see_env_now(view, c, l.boot_mount, *manifest);
   return {};
 }
 
 // With lota.bootset= (booted by the boot script): close the trial of a set that booted, or roll
 // back the version whose set the boot script gave up on.
-void follow_boot_script(const Config& c, const Layout& l, State& s, const Repo& repo) {
+void follow_boot_script(const Config& c, const Layout& l, State& s, Repo& repo, BootView& view) {
   if (c.booted_set.empty() || !has_boot_partition(c)) return;
   BootTrial trial = BootTrial::none;
   bool deployed_booted = false;  // the set that booted holds the deployed version's files
   {
     if (auto st = mount_boot_partition(c, l); !st) return log::error("{}", st.error().message);
     MountGuard guard(l.boot_mount);
+    see_env_at_start(view, l.boot_mount);
     auto settled = settle_boot_trial(l.boot_mount, c.booted_set);
     if (!settled) return log::error("boot trial: {}", settled.error().message);
     trial = *settled;
-    if (s.deployed) {
-      auto held = read_file(l.boot_mount + "/" + c.booted_set + "/lota-set");
-      deployed_booted = held && *held == boot_set_manifest(repo, s.deployed->commit, l.sysroot());
+    if (s.deployed)
+      if (auto m = boot_set_manifest(repo, s.deployed->commit, l.sysroot()))
+        deployed_booted = boot_set_holds(l.boot_mount, c.booted_set, *m);
+    if (trial == BootTrial::reload && !deployed_booted) {
+      // A confirmed set the boot script could not load (a bad read, a damaged file): counted
+      // again, so that a transient error costs one reboot and a lasting one ends in a fallback.
+      auto env = read_boot_env(l.boot_mount);
+      if (auto st = write_boot_env(l.boot_mount, BootEnv{0, env->bootset, env->fallback, true}); !st)
+        return log::error("boot set {}: {}", env->bootset, st.error().message);
+      note(l, s,
+           fmt::format("the boot script could not load boot set {} and booted {}: {} is on trial again", env->bootset,
+                       c.booted_set, env->bootset));
     }
   }
   if (trial == BootTrial::confirmed) note(l, s, fmt::format("boot set {} booted: its trial is closed", c.booted_set));
@@ -116,7 +150,7 @@ void follow_boot_script(const Config& c, const Layout& l, State& s, const Repo& 
   if (trial != BootTrial::fell_back || !s.deployed || deployed_booted) return;
   std::string bad = s.deployed->version;
   log::warn("the boot script fell back to boot set {}: the kernel or initramfs of {} did not boot", c.booted_set, bad);
-  if (auto st = rollback(l, s); !st) return log::error("rollback: {}", st.error().message);
+  if (auto st = rollback(l, s, repo); !st) return log::error("rollback: {}", st.error().message);
   note(l, s,
        fmt::format("{} did not boot (boot script fell back to {}): rolled back to {}; {} will not be installed again",
                    bad, c.booted_set, s.deployed->version, bad));
@@ -153,15 +187,18 @@ bool verify_and_repair_locally(const Layout& l, State& s, Repo& repo) {
   return true;
 }
 
-// Trial bookkeeping: returns false when the deployed version ran out of tries (roll back).
-bool count_trial_boot(const Layout& l, State& s) {
-  if (!s.trial || !s.deployed || s.trial->commit != s.deployed->commit) return true;
-  if (s.trial->tries_left <= 0) return false;
+// The deployed version ran out of tries without `lota mark-good`.
+bool trial_exhausted(const State& s) {
+  return s.trial && s.deployed && s.trial->commit == s.deployed->commit && s.trial->tries_left <= 0;
+}
+
+// A try is a boot that switches root into the version on trial: counted just before that.
+void count_trial_boot(const Layout& l, State& s) {
+  if (!s.trial || !s.deployed || s.trial->commit != s.deployed->commit || s.trial->tries_left <= 0) return;
   s.trial->tries_left--;
   note(l, s,
        fmt::format("trial boot of {} ({} left after this one); the system confirms with 'lota mark-good'",
                    s.deployed->version, s.trial->tries_left));
-  return true;
 }
 
 // After a failed update: no half deployment, no staged or unreferenced objects, no delta
@@ -198,6 +235,19 @@ Result<std::string> network_and_check(const Config& c) {
     log::info("network: {} {} ({})", up->iface, up->address, up->how);
   }
   return check_remote(c, std::max(0.5, deadline - now()));
+}
+
+// The deployment and its boot set go together or not at all: before the swap, the checkout's
+// boot files must be installable (one kernel, plain files, FAT names) and fit the boot partition.
+Status check_boot_set_installable(const Config& c, const Layout& l, const std::string& tree) {
+  auto files = boot_files(tree);
+  if (!files) return make_error("its boot set cannot be installed: {}", files.error().message);
+  if (files->empty() || !has_boot_partition(c)) return {};
+  LOTA_TRY(mount_boot_partition(c, l));
+  MountGuard guard(l.boot_mount);
+  if (auto st = check_boot_set_fits(l.boot_mount, *files); !st)
+    return make_error("its boot set does not fit: {}", st.error().message);
+  return {};
 }
 
 // Pull, verify, deploy one commit. Errors leave sysroot as it was.
@@ -242,10 +292,18 @@ Status fetch_and_deploy(const Config& c, const Layout& l, State& s, Repo& repo, 
           short_id(commit), info->version, s.deployed->version);
   }
   LOTA_TRY(repo.set_ref("lota/pending", commit));
-  if (auto st = deploy(l, s, repo, Deployment{commit, info->version}, c.tries); !st) {
+  bool unbootable = false;  // a release whose boot set cannot be installed: never retried
+  auto boot_set_installable = [&](const std::string& tree) -> Status {
+    auto st = check_boot_set_installable(c, l, tree);
+    if (!st) unbootable = true;
+    return st;
+  };
+  if (auto st = deploy(l, s, repo, Deployment{commit, info->version}, c.tries, boot_set_installable); !st) {
+    if (unbootable) s.rejected.push_back(commit);
     std::string note = reclaim_space(l, s, repo);
     (void)save_state(l.state(), s);
-    return make_error("{}; {}", st.error().message, note);
+    return make_error("{}{}; {}", st.error().message, unbootable ? "; this release will not be installed" : "",
+                      note);
   }
   (void)repo.set_ref("lota/pending", "");
   return {};
@@ -297,44 +355,44 @@ Result<std::string> check_remote(const Config& c, double timeout_s) {
 
 namespace {
 
-UpdateOutcome update_flow(const Config& c, const Layout& l, const std::string& self_exe, std::string& active) {
+// The deployed version's trial ran out: roll back; a rollback that cannot be done (no room
+// for the journal: space is reclaimed and it is tried again; no previous version to go to)
+// ends the trial instead, or the unconfirmed version would boot for good with no update
+// check ever running again.
+void roll_back_unconfirmed(const Layout& l, State& s, Repo& repo) {
+  std::string bad = s.deployed->version;
+  log::warn("{} was never confirmed healthy: rolling back", bad);
+  auto st = rollback(l, s, repo);
+  if (!st) {
+    log::warn("rollback: {}; {}; trying again", st.error().message, reclaim_space(l, s, repo));
+    st = rollback(l, s, repo);
+  }
+  if (st) return log::info("rolled back to {}; {} will not be installed again", s.deployed->version, bad);
+  log::error("rollback from {} is impossible ({}): {} stays deployed, its trial is ended and update checks resume", bad,
+             st.error().message, bad);
+  s.trial.reset();
+  s.add_event(fmt::format("rollback from {} impossible: trial ended", bad));
+  if (auto saved = save_state(l.state(), s); !saved) log::error("{}", saved.error().message);
+}
+
+UpdateOutcome update_flow(const Config& c, const Layout& l, const std::string& self_exe, State& s, Repo& repo,
+                          BootView& view) {
   UpdateOutcome out;
-  auto loaded = load_state(l.state());
-  if (!loaded) {
-    log::error("{} - booting without updates; delete it to start afresh", loaded.error().message);
-    return {"state unreadable", false};
-  }
-  State s = std::move(*loaded);
-  if (auto st = make_dirs(l.state_dir()); !st) log::warn("{}", st.error().message);
-  auto repo = Repo::open_or_create(l.repo());
-  if (!repo) {
-    log::error("{} - booting without updates", repo.error().message);
-    return {"repository unusable", false};
-  }
-  if (auto did = recover(l, s, *repo, c.tries); !did)
+  if (auto did = recover(l, s, repo, c.tries); !did)
     log::error("recovery: {}", did.error().message);
   else if (!did->empty())
     log::info("recovery: {}", *did);
-  follow_boot_script(c, l, s, *repo);
-
-  if (!count_trial_boot(l, s)) {
-    std::string bad = s.deployed ? s.deployed->version : "?";
-    log::warn("{} was never confirmed healthy: rolling back", bad);
-    if (auto st = rollback(l, s); !st) {
-      log::error("rollback: {}", st.error().message);
-    } else {
-      log::info("rolled back to {}; {} will not be installed again", s.deployed->version, bad);
-    }
-  }
-  if (auto did = restore_if_damaged(l, s, *repo); !did)
+  follow_boot_script(c, l, s, repo, view);
+  if (trial_exhausted(s)) roll_back_unconfirmed(l, s, repo);
+  if (auto did = restore_if_damaged(l, s, repo); !did)
     log::error("{}", did.error().message);
   else if (!did->empty())
     log::warn("{}", *did);
   // Every boot: the active boot set must be the deployed version's, whatever was cut short
   // before (a deployment journalled but its boot set not yet written, a rollback, a redo).
-  if (auto st = sync_boot_set(c, l, s, *repo, active); !st) log::error("{}", st.error().message);
+  if (auto st = sync_boot_set(c, l, s, repo, view); !st) log::error("{}", st.error().message);
 
-  bool repair = c.verify_full && s.deployed && !verify_and_repair_locally(l, s, *repo);
+  bool repair = c.verify_full && s.deployed && !verify_and_repair_locally(l, s, repo);
   if (repair && c.remote.empty()) {
     log::error("the deployed version has corrupt files and no lota.remote= to fetch them from - reflash the device");
     return {"corrupt, no remote", false};
@@ -363,7 +421,7 @@ UpdateOutcome update_flow(const Config& c, const Layout& l, const std::string& s
       log::error("repairing {}: {}; booting it as it is", s.deployed->version, report.error().message);
       return {"repair failed", false};
     }
-    auto did = restore_deployment(l, s, *repo, "corrupt objects fetched again");
+    auto did = restore_deployment(l, s, repo, "corrupt objects fetched again");
     if (!did)
       log::error("repairing {}: {}", s.deployed->version, did.error().message);
     else
@@ -380,14 +438,14 @@ UpdateOutcome update_flow(const Config& c, const Layout& l, const std::string& s
   }
   log::info("update available: {} -> {}", s.deployed ? short_id(s.deployed->commit) : "none", short_id(*commit));
   std::string from = s.deployed ? s.deployed->version : "nothing";
-  if (auto st = fetch_and_deploy(c, l, s, *repo, *commit, *key, self_exe); !st) {
+  if (auto st = fetch_and_deploy(c, l, s, repo, *commit, *key, self_exe); !st) {
     log::error("update to {} failed: {}; booting {}", short_id(*commit), st.error().message, from);
     s.add_event("update failed: " + st.error().message);
     (void)save_state(l.state(), s);
     return {"update failed", false};
   }
   // The rootfs is switched; a boot set failure leaves step `bootset` for the next boot to redo.
-  if (auto st = sync_boot_set(c, l, s, *repo, active); !st)
+  if (auto st = sync_boot_set(c, l, s, repo, view); !st)
     log::error("{}; the next boot retries it", st.error().message);
   out.summary = fmt::format("updated {} -> {} ({})", from, s.deployed->version, short_id(s.deployed->commit));
   out.deployed_new = true;
@@ -395,13 +453,43 @@ UpdateOutcome update_flow(const Config& c, const Layout& l, const std::string& s
   return out;
 }
 
+// Reboot only into a set this boot made active (an env write that succeeded) and that holds the
+// deployed version while the set booted does not: anything else would reboot into the same
+// decision again, for ever.
+std::string reboot_target(const Config& c, const BootView& v) {
+  if (c.booted_set.empty() || !v.written || v.active == c.booted_set || !v.active_holds || v.booted_holds) return "";
+  return v.active;
+}
+
 }  // namespace
 
 UpdateOutcome run_update_flow(const Config& c, const Layout& l, const std::string& self_exe) {
-  std::string active;
-  UpdateOutcome out = update_flow(c, l, self_exe, active);
-  if (!c.booted_set.empty() && !active.empty() && active != c.booted_set) out.reboot_into = active;
-  return out;
+  // The update flow is an exception boundary: whatever throws in it (a library, the allocator)
+  // costs one line, and the deployed version boots.
+  try {
+    auto loaded = load_state(l.state());
+    if (!loaded) {
+      log::error("{} - booting without updates; delete it to start afresh", loaded.error().message);
+      return {"state unreadable", false};
+    }
+    State s = std::move(*loaded);
+    if (auto st = make_dirs(l.state_dir()); !st) log::warn("{}", st.error().message);
+    auto repo = Repo::open_or_create(l.repo());
+    if (!repo) {
+      log::error("{} - booting without updates", repo.error().message);
+      return {"repository unusable", false};
+    }
+    BootView view;
+    UpdateOutcome out = update_flow(c, l, self_exe, s, *repo, view);
+    out.reboot_into = reboot_target(c, view);
+    if (out.reboot_into.empty()) count_trial_boot(l, s);  // this boot switches root into it
+    return out;
+  } catch (const std::exception& e) {
+    log::error("update flow: internal error ({}); booting the deployed version", e.what());
+  } catch (...) {
+    log::error("update flow: internal error (unknown exception); booting the deployed version");
+  }
+  return {"internal error", false};
 }
 
 }  // namespace lota

@@ -1,2 +1,29 @@
 #define CATCH_CONFIG_MAIN
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+// Tests tagged [never-brick] are the regression tests of the brick paths (issue 13): each
+// records its name and result in $LOTA_RELIABILITY_DIR/never-brick.jsonl, which
+// scripts/reliability-report turns into a section of docs/reliability.md.
+struct NeverBrickRecorder : Catch::TestEventListenerBase {
+  using TestEventListenerBase::TestEventListenerBase;
+  void testCaseEnded(const Catch::TestCaseStats& stats) override {
+    const char* dir = std::getenv("LOTA_RELIABILITY_DIR");
+    const auto& tags = stats.testInfo.tags;
+    if (!dir || !*dir || std::find(tags.begin(), tags.end(), "never-brick") == tags.end()) return;
+    bool ok = stats.totals.assertions.failed == 0 && stats.totals.assertions.passed > 0;
+    nlohmann::json j{{"scenario", stats.testInfo.name},
+                     {"runs", 1},
+                     {"outcomes", {{ok ? "passed" : "FAILED", 1}}},
+                     {"console", stats.testInfo.lineInfo.file}};
+    std::ofstream(std::string(dir) + "/never-brick.jsonl", std::ios::app) << j.dump() << "\n";
+  }
+};
+
+}  // namespace
+
+CATCH_REGISTER_LISTENER(NeverBrickRecorder)

@@ -43,3 +43,26 @@ TEST_CASE("a damaged state file is an error naming what is wrong, never a crash"
   CHECK(e.error().message.find("dance") != std::string::npos);
   CHECK(parse_state(R"({"format": 1})").ok());
 }
+
+TEST_CASE("numbers out of range in the journal are bad values, not undefined behaviour") {
+  // Found by the fuzzer on a fresh machine: a double this large converted to int64_t is UB.
+  auto big = parse_state(R"({"format": 1, "events": [{"time": 17000000000000000000000000000000, "text": "x"}]})");
+  REQUIRE_FALSE(big.ok());
+  CHECK(big.error().message.find("time") != std::string::npos);
+  CHECK_FALSE(parse_state(R"({"format": 1, "events": [{"time": 1.5, "text": "x"}]})").ok());
+  CHECK_FALSE(parse_state(R"({"format": 1, "trial": {"commit": "a", "tries_left": 1e300}})").ok());
+  CHECK_FALSE(parse_state(R"({"format": 1, "trial": {"commit": "a", "tries_left": 4294967296}})").ok());
+  CHECK_FALSE(parse_state(R"({"format": 1, "trial": {"commit": "a", "tries_left": -1}})").ok());
+  CHECK(parse_state(R"({"format": 1, "events": [{"time": 1764633600, "text": "x"}]})").ok());
+}
+
+TEST_CASE("an event with bytes that are not UTF-8 is saved, not thrown on") {
+  // Event texts carry server data (versions, error messages): never trusted to be UTF-8.
+  State s;
+  s.add_event("version \xff\xfe from the server");
+  std::string text;
+  REQUIRE_NOTHROW(text = serialize_state(s));
+  auto back = parse_state(text);
+  REQUIRE(back.ok());
+  CHECK(back->events.back().text.find("from the server") != std::string::npos);
+}

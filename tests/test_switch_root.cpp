@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -32,6 +33,23 @@ int sh(const std::string& cmd) {
   return std::system(cmd.c_str());
 }
 
+// A static busybox for the host: Debian's busybox-static (amd64), fetched by scripts/setup. Never the
+// host's own /bin/busybox, which a fresh Debian 12 does not have.
+std::string host_busybox() {
+  const char* top = std::getenv("LOTA_TOP");
+  REQUIRE(top);
+  std::string cmd = std::string(top) + "/scripts/fetch-deb busybox-static:amd64";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p);
+  char buf[4096] = {};
+  size_t n = std::fread(buf, 1, sizeof buf - 1, p);
+  ::pclose(p);
+  std::string dir(buf, n);
+  while (!dir.empty() && dir.back() == '\n') dir.pop_back();
+  REQUIRE(!dir.empty());
+  return dir + "/bin/busybox";
+}
+
 // Builds an ext4 image whose sysroot/ has a static /sbin/init (busybox) and a marker.
 std::string make_root_image(const std::string& dir, bool with_sysroot) {
   std::string tree = dir + "/tree", img = dir + "/root.ext4";
@@ -39,7 +57,7 @@ std::string make_root_image(const std::string& dir, bool with_sysroot) {
   if (with_sysroot) {
     REQUIRE(sh("mkdir -p " + tree + "/sysroot/sbin " + tree + "/sysroot/bin " + tree + "/sysroot/proc " + tree +
                "/sysroot/sys " + tree + "/sysroot/dev " + tree + "/sysroot/run") == 0);
-    REQUIRE(sh("cp /bin/busybox " + tree + "/sysroot/bin/busybox && ln -s /bin/busybox " + tree +
+    REQUIRE(sh("cp " + host_busybox() + " " + tree + "/sysroot/bin/busybox && ln -s /bin/busybox " + tree +
                "/sysroot/sbin/init && echo deployed > " + tree + "/sysroot/marker") == 0);
   }
   REQUIRE(sh("mkfs.ext4 -q -F -d " + tree + " " + img + " 16M") == 0);

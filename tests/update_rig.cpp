@@ -77,7 +77,10 @@ UpdateRig::UpdateRig() {
   top = env_or("LOTA_TOP", ".");
   self_exe = env_or("LOTA_SELF_EXE", "");
   REQUIRE(!self_exe.empty());
-  ostree = std::string(env_or("HOME", "/root")) + "/.cache/lota/deps/amd64/bin/ostree";
+  // The ostree CLI scripts/setup builds, in the cache it used (LOTA_CACHE, as scripts/common.sh).
+  std::string cache = env_or("LOTA_CACHE", "");
+  if (cache.empty()) cache = std::string(env_or("HOME", "/root")) + "/.cache/lota";
+  ostree = cache + "/deps/amd64/bin/ostree";
   REQUIRE(sh(top + "/scripts/keygen " + dir + "/keys 2>/dev/null") == 0);
   pubkey = sh_out("cat " + dir + "/keys/ed25519.pub");
   // The device's root partition: a real ext4 image (user xattrs on, as mkfs.ext4 makes it).
@@ -118,13 +121,14 @@ void UpdateRig::factory_boot_set() {
   auto r = Repo::open(layout.repo());
   REQUIRE(r);
   State s = state();
-  std::string manifest = boot_set_manifest(*r, s.deployed->commit, layout.sysroot());
-  REQUIRE(!manifest.empty());
+  auto manifest = boot_set_manifest(*r, s.deployed->commit, layout.sysroot());
+  REQUIRE(manifest.ok());
+  REQUIRE(!manifest->empty());
   std::string b = layout.boot_mount;
   REQUIRE(sh("mkdir -p " + b + " && mount " + boot_dev_ + " " + b + " && mkdir -p " + b + "/boot.1 && cp " +
              layout.sysroot() + "/usr/lib/modules/*/vmlinuz " + layout.sysroot() + "/usr/lib/modules/*/initramfs.img " +
              layout.sysroot() + "/usr/lib/modules/*/dtb/*.dtb " + b + "/boot.1/") == 0);
-  REQUIRE(write_file_atomic(b + "/boot.1/lota-set", manifest).ok());
+  REQUIRE(write_file_atomic(b + "/boot.1/lota-set", *manifest).ok());
   REQUIRE(write_boot_env(b, BootEnv{0, "boot.1", ""}).ok());
   REQUIRE(sh("umount " + b) == 0);
 }
@@ -138,13 +142,63 @@ std::string UpdateRig::active_kernel() {
   return k;
 }
 
+std::optional<BootEnv> UpdateRig::boot_env() {
+  std::string b = layout.boot_mount;
+  REQUIRE(sh("mkdir -p " + b + " && mount " + boot_dev_ + " " + b) == 0);
+  auto env = read_boot_env(b);
+  REQUIRE(sh("umount " + b) == 0);
+  return env;
+}
+
+void UpdateRig::on_boot_partition(const std::string& cmd) {
+  std::string b = layout.boot_mount;
+  REQUIRE(sh("mkdir -p " + b + " && mount " + boot_dev_ + " " + b) == 0);
+  int rc = sh("cd " + b + " && " + cmd);
+  REQUIRE(sh("umount " + b) == 0);
+  REQUIRE(rc == 0);
+}
+
+std::string UpdateRig::uboot_boot(int limit) {
+  std::string b = layout.boot_mount;
+  REQUIRE(sh("mkdir -p " + b + " && mount " + boot_dev_ + " " + b) == 0);
+  auto env = read_boot_env(b);
+  std::string set = env ? env->bootset : "boot.1";
+  if (env && env->trial) {
+    std::string text = read_text(b + "/" + kBootCountFile), count_set;
+    int count = 0;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("lota_count_set=", 0) == 0) count_set = line.substr(15);
+      if (line.rfind("lota_count=", 0) == 0) count = std::atoi(line.c_str() + 11);
+    }
+    if (count_set != set) count = 0;
+    if (count >= limit && !env->fallback.empty()) {
+      set = env->fallback;
+    } else {
+      REQUIRE(write_file_atomic(b + "/" + kBootCountFile,
+                                fmt::format("lota_count_set={}\nlota_count={}\n", set, count + 1))
+                  .ok());
+    }
+  }
+  REQUIRE(sh("umount " + b) == 0);
+  return set;
+}
+
+std::string UpdateRig::device_ref(const std::string& name) const {
+  return read_text(layout.repo() + "/refs/heads/lota/" + name).substr(0, 64);
+}
+
+int UpdateRig::lota_cli(const std::string& args, const std::string& log) {
+  return sh(self_exe + " --root " + layout.part + " " + args + " >>" + log + " 2>&1");
+}
+
 std::string UpdateRig::write_config_file(const Config& c, const std::string& name) const {
   std::string path = dir + "/" + name;
   std::string text = fmt::format(
       "[lota]\nremote={}\nbranch={}\nip={}\nsign_key={}\ncheck_timeout={}\npull_timeout={}\n"
-      "stall_timeout={}\ntries={}\nboot={}\n",
+      "stall_timeout={}\ntries={}\nboot={}\n{}",
       c.remote, c.branch, c.ip, c.sign_key, c.check_timeout, c.pull_timeout, c.stall_timeout, c.tries,
-      c.boot.empty() ? "none" : c.boot);
+      c.boot.empty() ? "none" : c.boot, c.booted_set.empty() ? "" : "bootset=" + c.booted_set + "\n");
   REQUIRE(write_file_atomic(path, text).ok());
   return path;
 }

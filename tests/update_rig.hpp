@@ -8,6 +8,9 @@
 #include <utility>
 #include <vector>
 
+#include <optional>
+
+#include "boot_env.hpp"
 #include "config.hpp"
 #include "layout.hpp"
 #include "state.hpp"
@@ -53,6 +56,17 @@ class UpdateRig {
   void factory_boot_set();
   // The active boot set's kernel file, or "" (mounts the boot partition for the read).
   std::string active_kernel();
+  // The boot env as U-Boot would read it (nullopt: none valid).
+  std::optional<BootEnv> boot_env();
+  // A model of the boot script's choice (board/common/lota-boot.cmd; the QEMU uboot-tests run
+  // the real one): the set it boots next, counting a set on trial in lota-count as it does.
+  std::string uboot_boot(int limit = 3);
+  // Runs the mount + `cmd` on the boot partition mounted at layout.boot_mount.
+  void on_boot_partition(const std::string& cmd);
+  // The ref lota/<name> in the device's repository ("" when unset).
+  std::string device_ref(const std::string& name) const;
+  // `lota --root PART ARGS...` as the booted system would run it; returns its exit code.
+  int lota_cli(const std::string& args, const std::string& log);
   // A key file for `lota boot-flow --config`, holding config().
   std::string write_config_file(const Config& c, const std::string& name = "lota.conf") const;
   // Runs `lota --root PART boot-flow` as a separate process in its own process group and
