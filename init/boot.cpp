@@ -18,6 +18,7 @@
 #include "switch_root.hpp"
 #include "update.hpp"
 #include "version.hpp"
+#include "watchdog.hpp"
 
 namespace lota {
 namespace {
@@ -94,8 +95,28 @@ Config read_config() {
   return loaded.config;
 }
 
+namespace {
+
+// Armed right after the modules (the driver is one of them) and fed until the whole flow's
+// budget is spent: the root device wait, the check, the pull, and room for checkout and boot set.
+std::unique_ptr<Watchdog> arm_watchdog(const Config& c) {
+  if (c.watchdog.empty()) return nullptr;
+  auto dog = Watchdog::open(c.watchdog, static_cast<int>(c.watchdog_timeout), 2.0);
+  if (!dog) {
+    log::error("{}; booting without it", dog.error().message);
+    return nullptr;
+  }
+  double budget = c.rootwait + c.check_timeout + c.pull_timeout + 300;
+  (*dog)->feed_until(log::uptime() + budget);
+  log::info("watchdog {} armed ({} s), fed by lota-init for at most {:g} s", c.watchdog, (*dog)->timeout(), budget);
+  return std::move(*dog);
+}
+
+}  // namespace
+
 Error boot(const Config& config) {
   load_modules(config);
+  auto watchdog = arm_watchdog(config);
 
   log::info("waiting up to {:g} s for root device {}", config.rootwait, config.root);
   auto device = wait_for_device(config.root, config.rootwait);
@@ -124,6 +145,11 @@ Error boot(const Config& config) {
   if (!mounted->empty()) log::warn("{}", *mounted);
 
   log::info("peak RSS of lota-init: {} KiB", peak_rss_kib());
+  if (watchdog) {
+    int handover = static_cast<int>(config.watchdog_handover);
+    if (auto st = watchdog->hand_over(handover); !st) log::warn("{}", st.error().message);
+    log::info("watchdog handed over armed: the rootfs must feed {} within {} s", config.watchdog, handover);
+  }
   log::info("switching root to {} on {}, exec {}", config.sysroot, *device, config.init);
   if (auto st = switch_root(kNewRoot); !st) return st.error();
   ::execl(config.init.c_str(), config.init.c_str(), static_cast<char*>(nullptr));

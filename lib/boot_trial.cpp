@@ -3,15 +3,18 @@
 #include <unistd.h>
 
 #include "boot_env.hpp"
+#include "boot_partition.hpp"
 #include "unique_fd.hpp"
 
 namespace lota {
 
-Result<BootTrial> settle_boot_trial(const std::string& boot, const std::string& booted) {
+Result<BootTrial> settle_boot_trial(BootPartition& part, const std::string& booted) {
+  const std::string& boot = part.path();
   auto env = read_boot_env(boot);
   if (!env || booted.empty()) return BootTrial::none;
   if (env->trial && booted == env->bootset) {
     // lota-init runs: this set's kernel and initramfs work. The rootfs has its own trial.
+    LOTA_TRY(part.writable());
     LOTA_TRY(write_boot_env(boot, BootEnv{0, env->bootset, env->fallback, false}));
     // After the env: a count left behind by a cut here is ignored, the trial being closed.
     if (::unlink((boot + "/" + kBootCountFile).c_str()) != 0 && errno != ENOENT)

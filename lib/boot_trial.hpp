@@ -17,7 +17,9 @@ enum class BootTrial {
   reload,     // it booted the fallback of a confirmed set: the active set did not load
 };
 
-// `boot` is the mounted boot partition, `booted` the set the boot script booted.
-Result<BootTrial> settle_boot_trial(const std::string& boot, const std::string& booted);
+class BootPartition;
+
+// `part` is the mounted boot partition, `booted` the set the boot script booted.
+Result<BootTrial> settle_boot_trial(BootPartition& part, const std::string& booted);
 
 }  // namespace lota

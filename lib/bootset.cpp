@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "boot_env.hpp"
+#include "boot_partition.hpp"
 #include "crash_point.hpp"
 #include "deploy.hpp"
 #include "file.hpp"
@@ -179,14 +180,16 @@ bool boot_set_current(const std::string& boot, const std::string& manifest) {
   return boot_set_holds(boot, env ? env->bootset : "boot.1", manifest);
 }
 
-Result<std::string> install_boot_set(const std::string& boot, const std::string& deployment,
+Result<std::string> install_boot_set(BootPartition& part, const std::string& deployment,
                                      const std::string& manifest, const std::string& booted) {
+  const std::string& boot = part.path();
   auto files = boot_files(deployment);
   if (!files) return files.error();
   if (files->empty() || manifest.empty()) return std::string();  // a rootfs-only update: the boot set stays
   auto env = read_boot_env(boot);
   std::string active = env ? env->bootset : "boot.1";  // a factory image without env boots boot.1
   if (boot_set_holds(boot, active, manifest)) return std::string();
+  LOTA_TRY(part.writable());
   // A set becomes active on trial (U-Boot counts its attempts and falls back), unless it is
   // the set this very boot came from: that one demonstrably boots as far as lota-init.
   // Being complete (its manifest is written last) is not the same as booting: a set whose

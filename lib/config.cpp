@@ -111,6 +111,15 @@ const std::vector<std::pair<std::string_view, Setter>>& keys() {
          return std::nullopt;
        }},
       {"bootcount", [](Config&, const std::string&) { return std::optional<std::string>{}; }},  // informational
+      {"watchdog",
+       [](Config& c, const std::string& v) -> std::optional<std::string> {
+         if (v == "none" || v.empty()) return c.watchdog.clear(), std::nullopt;
+         if (v[0] != '/') return "expected a device path such as /dev/watchdog, or none";
+         c.watchdog = v;
+         return std::nullopt;
+       }},
+      {"watchdog_timeout", [](Config& c, const std::string& v) { return set_seconds(c.watchdog_timeout, v, 3600, 2); }},
+      {"watchdog_handover", [](Config& c, const std::string& v) { return set_seconds(c.watchdog_handover, v, 3600, 2); }},
       {"verify",
        [](Config& c, const std::string& v) -> std::optional<std::string> {
          if (v != "full" && v != "fast") return "expected fast or full";

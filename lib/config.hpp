@@ -25,6 +25,9 @@ struct Config {
   std::vector<std::string> modules;     // kernel modules to load, dependencies resolved
   std::string boot = "/dev/mmcblk0p1";  // FAT boot partition with the boot sets; "none": no boot sets
   std::string booted_set;               // lota.bootset=: the set the boot script booted (U-Boot)
+  std::string watchdog;                 // hardware watchdog device; empty: none
+  double watchdog_timeout = 30;         // seconds, while lota-init works
+  double watchdog_handover = 120;       // seconds the rootfs has to take the watchdog over
 
   // Updates (all off while `remote` is empty).
   std::string remote;             // OSTree archive repo URL (http/https)

@@ -7,6 +7,7 @@
 #include <cctype>
 
 #include "boot_env.hpp"
+#include "boot_partition.hpp"
 #include "boot_trial.hpp"
 #include "bootset.hpp"
 #include "clock.hpp"
@@ -61,10 +62,9 @@ bool has_boot_partition(const Config& c) {
   return !c.boot.empty() && c.boot != "none";
 }
 
-Status mount_boot_partition(const Config& c, const Layout& l) {
-  auto dev = wait_for_device(c.boot, 3.0);
-  if (!dev) return make_error("boot partition: {} (lota.boot=none if the board has none)", dev.error().message);
-  return mount_device(*dev, l.boot_mount, "", MS_NOATIME, "");
+// Read-only until something is written (boot_partition.hpp says why).
+Result<BootPartition> mount_boot_partition(const Config& c, const Layout& l) {
+  return BootPartition::mount(c.boot, l.boot_mount, 3.0);
 }
 
 // What this boot saw and did on the boot partition; decides whether lota-init reboots.
@@ -96,8 +96,8 @@ void see_env_now(BootView& v, const Config& c, const std::string& boot, const st
 // reads two small files and writes nothing when the set is already right.
 Status sync_boot_set(const Config& c, const Layout& l, State& s, const Repo& repo, BootView& view) {
   if (!has_boot_partition(c) || !s.deployed) return {};
-  LOTA_TRY(mount_boot_partition(c, l));
-  MountGuard guard(l.boot_mount);
+  auto part = mount_boot_partition(c, l);
+  if (!part) return part.error();
   see_env_at_start(view, l.boot_mount);
   auto manifest = boot_set_manifest(repo, s.deployed->commit, l.sysroot());
   if (!manifest) return make_error("boot set of {}: {}", s.deployed->version, manifest.error().message);
@@ -105,7 +105,7 @@ Status sync_boot_set(const Config& c, const Layout& l, State& s, const Repo& rep
     s.step = Step::bootset;
     s.pending = s.deployed;
     LOTA_TRY(save_state(l.state(), s));
-    auto did = install_boot_set(l.boot_mount, l.sysroot(), *manifest, c.booted_set);
+    auto did = install_boot_set(*part, l.sysroot(), *manifest, c.booted_set);
     if (!did) return did.error();
     s.step = Step::idle;
     s.pending.reset();
@@ -124,10 +124,10 @@ void follow_boot_script(const Config& c, const Layout& l, State& s, Repo& repo, 
   BootTrial trial = BootTrial::none;
   bool deployed_booted = false;  // the set that booted holds the deployed version's files
   {
-    if (auto st = mount_boot_partition(c, l); !st) return log::error("{}", st.error().message);
-    MountGuard guard(l.boot_mount);
+    auto part = mount_boot_partition(c, l);
+    if (!part) return log::error("{}", part.error().message);
     see_env_at_start(view, l.boot_mount);
-    auto settled = settle_boot_trial(l.boot_mount, c.booted_set);
+    auto settled = settle_boot_trial(*part, c.booted_set);
     if (!settled) return log::error("boot trial: {}", settled.error().message);
     trial = *settled;
     if (s.deployed)
@@ -137,8 +137,9 @@ void follow_boot_script(const Config& c, const Layout& l, State& s, Repo& repo, 
       // A confirmed set the boot script could not load (a bad read, a damaged file): counted
       // again, so that a transient error costs one reboot and a lasting one ends in a fallback.
       auto env = read_boot_env(l.boot_mount);
-      if (auto st = write_boot_env(l.boot_mount, BootEnv{0, env->bootset, env->fallback, true}); !st)
-        return log::error("boot set {}: {}", env->bootset, st.error().message);
+      Status st = part->writable();
+      if (st) st = write_boot_env(l.boot_mount, BootEnv{0, env->bootset, env->fallback, true});
+      if (!st) return log::error("boot set {}: {}", env->bootset, st.error().message);
       note(l, s,
            fmt::format("the boot script could not load boot set {} and booted {}: {} is on trial again", env->bootset,
                        c.booted_set, env->bootset));
@@ -243,8 +244,8 @@ Status check_boot_set_installable(const Config& c, const Layout& l, const std::s
   auto files = boot_files(tree);
   if (!files) return make_error("its boot set cannot be installed: {}", files.error().message);
   if (files->empty() || !has_boot_partition(c)) return {};
-  LOTA_TRY(mount_boot_partition(c, l));
-  MountGuard guard(l.boot_mount);
+  auto part = mount_boot_partition(c, l);
+  if (!part) return part.error();
   if (auto st = check_boot_set_fits(l.boot_mount, *files); !st)
     return make_error("its boot set does not fit: {}", st.error().message);
   return {};

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "boot_env.hpp"
+#include "boot_partition.hpp"
 #include "boot_trial.hpp"
 #include "file.hpp"
 #include "update_rig.hpp"
@@ -55,20 +56,23 @@ TEST_CASE("boot trial: lota-init closes a trial that booted, sees a fallback, el
   REQUIRE(write_file_atomic(count_file, "lota_count_set=boot.2\nlota_count=1\n").ok());
   // The trial env round-trips.
   REQUIRE(read_boot_env(dir)->trial);
+  auto part = BootPartition::at(dir);
   // Not booted by the boot script: nothing to settle.
-  CHECK(settle_boot_trial(dir, "").value() == BootTrial::none);
+  CHECK(settle_boot_trial(part, "").value() == BootTrial::none);
   // The boot script gave up on boot.2: reported, nothing written (the caller rolls back).
-  CHECK(settle_boot_trial(dir, "boot.1").value() == BootTrial::fell_back);
+  CHECK(settle_boot_trial(part, "boot.1").value() == BootTrial::fell_back);
   CHECK(read_boot_env(dir)->trial);
   CHECK(::access(count_file.c_str(), F_OK) == 0);
   // boot.2 booted: trial closed, the count gone, and a second boot has nothing to do.
-  CHECK(settle_boot_trial(dir, "boot.2").value() == BootTrial::confirmed);
+  CHECK(settle_boot_trial(part, "boot.2").value() == BootTrial::confirmed);
   auto e = read_boot_env(dir);
   CHECK_FALSE(e->trial);
   CHECK(e->bootset == "boot.2");
   CHECK(e->fallback == "boot.1");
   CHECK(::access(count_file.c_str(), F_OK) != 0);
-  CHECK(settle_boot_trial(dir, "boot.2").value() == BootTrial::none);
+  CHECK(settle_boot_trial(part, "boot.2").value() == BootTrial::none);
+  // The fallback of a confirmed set: the active set did not load, no verdict on its version.
+  CHECK(settle_boot_trial(part, "boot.1").value() == BootTrial::reload);
   // An env written before trials existed (no lota_trial line) still parses: no trial.
   std::string old = "lota_seq=1\nlota_bootset=boot.1\nlota_fallback=\n";
   auto parsed =
