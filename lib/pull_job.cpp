@@ -168,7 +168,6 @@ int pull_job_main(const std::vector<std::string>& args) {
   if (!repo) return fail(repo.error());
   if (auto st = repo->set_remote("lota", r.remote); !st) return fail(st.error());
   uint64_t delta_bytes = 0;
-  bool delta_applied = false;
   if (!r.from.empty() && !r.workdir.empty() && r.from != r.commit && repo->has_commit(r.from)) {
     HttpOptions http;
     http.timeout_s = 30;  // connect; the transfer itself is bounded by the stall limit and PID 1
@@ -184,14 +183,15 @@ int pull_job_main(const std::vector<std::string>& args) {
                                    });
     if (!d) return fail(d.error());
     delta_bytes = d->bytes;
-    delta_applied = d->applied;
     write_record(d->applied ? fmt::format("I static delta applied: {} bytes\n", d->bytes)
                             : fmt::format("I {}; pulling objects\n", d->why_not));
   }
   auto on_progress = [delta_bytes](const PullProgress& p) {
     write_record(fmt::format("P {} {} {}\n", delta_bytes + p.bytes, p.fetched, p.requested));
   };
-  if (auto st = repo->pull("lota", r.branch, r.commit, on_progress, !delta_applied); !st) return fail(st.error());
+  // Never libostree's own static-delta path: lota fetched the delta above, or declined it (no
+  // room, fallbacks, none on the server); libostree would fetch the same delta again.
+  if (auto st = repo->pull("lota", r.branch, r.commit, on_progress, false); !st) return fail(st.error());
   return 0;
 }
 

@@ -102,3 +102,29 @@ TEST_CASE("disk full: clean abort, space given back, 1.0 boots, the update goes 
     rec.save("disk-full");
   }
 }
+
+TEST_CASE("#13.3 a static delta declined for room is not fetched by libostree's pull either: objects only",
+          "[diskfull][never-brick]") {
+  if (::geteuid() != 0) return;
+  UpdateRig rig;
+  rig.publish("1.0");
+  rig.factory("1.0");
+  // 12 MB that does not compress: the delta's parts and their objects are 12 MB each.
+  rig.publish("2.0", true, false, "test/stable",
+              "mkdir usr/share/big && for i in $(seq 12); do head -c 1000000 /dev/urandom > usr/share/big/$i; done");
+  // Room for the objects above the floor, not for the parts next to them.
+  REQUIRE(sh("cd " + rig.layout.part + " && mkdir filler && fallocate -l $(( $(stat -f -c '%a*%S' .) - (34 << 20) )) "
+             "filler/blob") == 0);
+  rig.start_server();
+  std::string log = rig.dir + "/declined.log";
+  rig.run_boot_flow(rig.write_config_file(rig.config()), log);
+  std::string out = read_text(log);
+  INFO(out);
+  CHECK(out.find("no room for the static delta") != std::string::npos);
+  CHECK(rig.state().deployed->version == "2.0");
+  // The server's log: the superblock was read (by lota), no part was fetched (by anyone).
+  std::string http = read_text(rig.dir + "/http.log");
+  INFO(http);
+  CHECK(http.find("/superblock") != std::string::npos);
+  CHECK(sh("grep -E 'GET /deltas/[^ ]+/[0-9]+ ' " + rig.dir + "/http.log >&2") != 0);
+}
