@@ -1,15 +1,19 @@
 #include "delta_fetch.hpp"
 
 #include <fmt/format.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "crash_point.hpp"
 #include "deploy.hpp"
 #include "disk_space.hpp"
 #include "file.hpp"
 #include "mount.hpp"
+#include "unique_fd.hpp"
 
 namespace lota {
 namespace {
@@ -25,6 +29,11 @@ struct Part {
   uint64_t size = 0;   // as downloaded
   uint64_t usize = 0;  // uncompressed: about what its objects take in the repo
 };
+
+// A part is at most max-chunk-size (32 MiB by default) compressed; what unpacks far larger than
+// any rootfs file is not a part.
+constexpr uint64_t kMaxPartSize = 256ull << 20;
+constexpr uint64_t kMaxPartUsize = 4ull << 30;
 
 struct Superblock {
   std::vector<Part> parts;
@@ -85,6 +94,11 @@ Result<Superblock> read_superblock(const std::string& superblock, const std::str
     g_variant_get_child(h, 3, "t", &usize);
     // Sizes are in the generator's byte order; deltas published by lota come from little-endian
     // hosts for little-endian boards (see ostree.endianness in the superblock metadata).
+    // The superblock is not signed: its sizes are bounds to check, not facts.
+    if (size == 0 || size > kMaxPartSize || usize > kMaxPartUsize)
+      return make_error("static delta superblock declares part {} of {} bytes ({} unpacked), beyond {} MiB: corrupt "
+                        "or hostile server",
+                        i, size, usize, kMaxPartSize >> 20);
     parts.push_back({c, size, usize});
   }
   return out;
@@ -95,13 +109,29 @@ uint64_t file_size(const std::string& p) {
   return ::stat(p.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
 }
 
+// Hashed in blocks: a part is megabytes, never held in memory whole.
 bool part_ok(const std::string& path, const Part& part) {
   if (file_size(path) != part.size) return false;
-  auto data = read_file(path);
-  if (!data) return false;
-  g_autofree char* sum =
-      g_compute_checksum_for_data(G_CHECKSUM_SHA256, reinterpret_cast<const guchar*>(data->data()), data->size());
-  return part.checksum == sum;
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return false;
+  g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    if (n == 0) break;
+    g_checksum_update(sum, reinterpret_cast<const guchar*>(buf), static_cast<gssize>(n));
+  }
+  return part.checksum == g_checksum_get_string(sum);
+}
+
+// MemAvailable in bytes (0 when unknown).
+uint64_t available_memory() {
+  auto text = read_file("/proc/meminfo");
+  if (!text) return 0;
+  auto at = text->find("MemAvailable:");
+  return at == std::string::npos ? 0 : std::strtoull(text->c_str() + at + 13, nullptr, 10) << 10;
 }
 
 Status apply_offline(Repo& repo, const std::string& dir, const std::string& to) {
@@ -131,8 +161,9 @@ Status apply_offline(Repo& repo, const std::string& dir, const std::string& to) 
 Result<bool> delta_fits(const std::string& workdir, const std::vector<Part>& parts, const std::string& dir) {
   uint64_t objects = 0, download = 0;
   for (size_t i = 0; i < parts.size(); ++i) {
-    objects += parts[i].usize;
-    download += parts[i].size - std::min(parts[i].size, file_size(fmt::format("{}/{}", dir, i)));
+    uint64_t left = parts[i].size - std::min(parts[i].size, file_size(fmt::format("{}/{}", dir, i)));
+    if (__builtin_add_overflow(objects, parts[i].usize, &objects) || __builtin_add_overflow(download, left, &download))
+      return make_error("static delta superblock declares sizes that overflow: corrupt or hostile server");
   }
   auto space = disk_space(workdir);
   if (!space) return space.error();
@@ -196,6 +227,15 @@ Result<DeltaResult> fetch_and_apply_delta(Repo& repo, const std::string& base_ur
     r.why_not = "the static delta has fallback objects (publish with --min-fallback-size=0)";
     return r;
   }
+  // libostree unpacks each part into an anonymous file in /var/tmp, which in the initramfs is RAM.
+  uint64_t ram = available_memory();
+  for (size_t i = 0; i < parts->size(); ++i)
+    if (ram && (*parts)[i].usize > ram / 2) {
+      r.why_not = fmt::format("static delta part {} unpacks to {} MiB, more than half the free memory ({} MiB)", i,
+                              (*parts)[i].usize >> 20, ram >> 20);
+      LOTA_TRY(remove_tree(dir));
+      return r;
+    }
   auto fits = delta_fits(workdir, *parts, dir);
   if (!fits) return fits.error();
   if (!*fits) {

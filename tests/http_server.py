@@ -14,6 +14,8 @@ succeeds and the pull meets the fault:
   huge            an endless stream of bytes (Content-Length 4 GiB)
   redirect-loop   302 to itself, forever
   missing-commit  refs/heads/* names a commit the repo does not have
+  bad-part-size   a static delta superblock whose part 0 declares 2^63 bytes (the superblock is
+                  not signed), and parts that never end
 --no-deltas answers 404 for deltas/, so libostree pulls objects.
 """
 import argparse
@@ -21,6 +23,7 @@ import functools
 import http.server
 import os
 import socketserver
+import struct
 import sys
 import time
 
@@ -99,6 +102,19 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         for _ in range((4 << 30) // len(block)):
             self.wfile.write(block)
 
+    def bad_part_size(self):
+        if not self.path.endswith("/superblock"):
+            return self.huge()
+        path = self.translate_path(self.path)
+        with open(path, "rb") as f:
+            data = f.read()
+        # Part sizes are little-endian uint64 fields: part 0's is its file's size.
+        size = os.path.getsize(os.path.join(os.path.dirname(path), "0"))
+        field = struct.pack("<Q", size)
+        if data.count(field) != 1:
+            return self.send_error(500, "cannot locate part 0's size in the superblock")
+        self.send_bytes(data.replace(field, struct.pack("<Q", 1 << 63)))
+
     def redirect_loop(self):
         self.send_response(302)
         self.send_header("Location", self.path)
@@ -144,6 +160,7 @@ HOSTILE = {
     "trickle": Handler.trickle,
     "huge": Handler.huge,
     "redirect-loop": Handler.redirect_loop,
+    "bad-part-size": Handler.bad_part_size,
 }
 
 

@@ -46,6 +46,8 @@ const Case kCases[] = {
     {"500 for everything", "500", false, "test/stable", false, "check failed"},
     {"redirect loop", "redirect-loop", false, "test/stable", false, "update failed"},
     {"redirect loop (object pull)", "redirect-loop", true, "test/stable", false, "update failed"},
+    {"static delta superblock declares a 2^63-byte part (unsigned sizes), parts never end", "bad-part-size", false,
+     "test/stable", false, "update failed"},
 };
 
 std::string last_line_with(const std::string& log, const std::string& word) {
@@ -102,6 +104,8 @@ TEST_CASE("hostile servers: one clear line, the current version boots intact, th
     CHECK(!line.empty());
     // Redirects are followed at most 5 times, by lota's requests and by libostree's alike.
     if (std::string(k.mode) == "redirect-loop") CHECK(line.find("redirect") != std::string::npos);
+    // Sizes from the unsigned superblock are checked before a byte of a part is fetched.
+    if (std::string(k.mode) == "bad-part-size") CHECK(line.find("superblock declares part 0") != std::string::npos);
     // 1.0 boots, intact; nothing of the fault stays behind.
     State s = rig.state();
     CHECK(s.deployed->commit == v1);
