@@ -2,6 +2,7 @@
 
 #include <glib.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <cctype>
@@ -252,9 +253,22 @@ Status check_boot_set_installable(const Config& c, const Layout& l, const std::s
 }
 
 // Pull, verify, deploy one commit. Errors leave sysroot as it was.
+// The floor is judged on what the running system uses: what lota keeps for itself (the parts of
+// a cut download, kept to resume it) is given back first when it is what stands in the way.
+Status make_room(const Layout& l) {
+  auto st = check_free_space(l.part);
+  if (st) return st;
+  struct stat sb {};
+  std::string kept = l.state_dir() + "/delta";
+  if (::stat(kept.c_str(), &sb) != 0) return st;
+  log::warn("{}; dropping the partial download kept in {} to make room", st.error().message, kept);
+  LOTA_TRY(remove_tree(kept));
+  return check_free_space(l.part);
+}
+
 Status fetch_and_deploy(const Config& c, const Layout& l, State& s, Repo& repo, const std::string& commit,
                         const std::string& key, const std::string& self_exe) {
-  LOTA_TRY(check_free_space(l.part));
+  LOTA_TRY(make_room(l));
   PullRequest req{l.repo(),
                   {c.remote, key, c.tls_ca, c.tls_cert, c.tls_key},
                   c.branch,
@@ -269,6 +283,12 @@ Status fetch_and_deploy(const Config& c, const Layout& l, State& s, Repo& repo, 
     auto space = disk_space(l.part);
     const std::string& why = report.error().message;
     bool full = why.find("min-free-space") != std::string::npos || why.find("No space left") != std::string::npos;
+    // libostree unpacks into /var/tmp too, which in the initramfs is RAM: name what was short.
+    auto tmp = disk_space("/var/tmp");
+    if (full && tmp && tmp->free_bytes < (8u << 20) && !(space && space->short_of_room()))
+      return make_error("{} - /var/tmp (RAM in the initramfs) ran out, not the root partition; {}; publish the "
+                        "release with smaller delta parts (--max-chunk-size) or give the board more RAM",
+                        why, reclaim_space(l, s, repo));
     if (full || (space && space->short_of_room()))
       return make_error(
           "{} - the root partition is too full for this update; {}; free space (e.g. in /var) or grow "

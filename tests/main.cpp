@@ -1,4 +1,7 @@
 #define CATCH_CONFIG_MAIN
+// Wide: failure messages carry logs with long unbroken words (URLs, checksums), which Catch2 2.13
+// cannot wrap at its default width (it aborts in TextFlow).
+#define CATCH_CONFIG_CONSOLE_WIDTH 400
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
