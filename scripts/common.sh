@@ -34,3 +34,13 @@ board_kernel() {
 
 # Short stable hash of strings and files, used to key cache directories.
 cache_key() { { printf '%s\n' "$@"; } | sha256sum | cut -c1-12; }
+
+# boot_kernel_dir TREE: the one rule for a release's boot set (lib/bootset.hpp boot_files does
+# the same on the device): the usr/lib/modules/<kver>/ directory holding vmlinuz, at most one.
+# Prints its path, or nothing when the tree carries no kernel; dies on two.
+boot_kernel_dir() {
+  local k found=()
+  for k in "$1"/usr/lib/modules/*/vmlinuz; do { [ -e "$k" ] || [ -L "$k" ]; } && found+=("${k%/vmlinuz}"); done
+  [ ${#found[@]} -le 1 ] || die "more than one kernel in $1/usr/lib/modules (${found[*]##*/}); a release carries one boot set: keep one vmlinuz"
+  [ ${#found[@]} = 0 ] || echo "${found[0]}"
+}

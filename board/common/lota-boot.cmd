@@ -1,7 +1,8 @@
 # lota's boot logic for U-Boot, shared by every board: scripts/make-image appends it to
 # board/<board>/boot.cmd (the board's lines) and makes boot.scr of the two. The contract with
 # lota is docs/boot-contract.md. The board lines set: lota_dev (FAT partition), lota_console,
-# lota_dtb, and the addresses lota_addr, kernel_addr_r, fdt_addr_r, ramdisk_addr_r.
+# lota_dtb, and the addresses lota_addr, kernel_addr_r, fdt_addr_r, ramdisk_addr_r; optionally
+# lota_wdt and lota_wdt_ms (the watchdog device and its timeout).
 setenv lota_bootlimit 3
 
 # Each copy: valid when its last line is lota_crc=<8 hex digits> (18 bytes) and the CRC-32 of
@@ -59,6 +60,16 @@ if test "${l_trial}" = 1; then
     env export -t ${lota_addr} lota_count_set lota_count
     fatwrite ${lota_dev} ${lota_addr} lota-count ${filesize}
     echo "lota: boot set ${l_set} on trial: attempt ${l_count} of ${lota_bootlimit}"
+  fi
+fi
+
+# The board's watchdog, where its lines name one (lota_wdt, lota_wdt_ms): armed before the kernel
+# runs, so that a kernel that hangs instead of panicking is reset and counted all the same.
+if test -n "${lota_wdt}"; then
+  if wdt dev ${lota_wdt} && wdt start ${lota_wdt_ms}; then
+    echo "lota: watchdog ${lota_wdt} armed (${lota_wdt_ms} ms)"
+  else
+    echo "lota: watchdog ${lota_wdt} not armed (no wdt command or driver in this U-Boot)"
   fi
 fi
 

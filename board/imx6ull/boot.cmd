@@ -10,3 +10,8 @@ setenv lota_addr 0x82f00000
 setenv kernel_addr_r 0x80800000
 setenv fdt_addr_r 0x83000000
 setenv ramdisk_addr_r 0x83800000
+# The SoC watchdog (WDOG1), armed before the kernel runs: a kernel that hangs (a wrong dtb) is
+# reset and counted like one that panics. Needs U-Boot with CMD_WDT and the i.MX watchdog driver
+# (WDT, IMX_WATCHDOG). 60 s covers the kernel until lota-init, which loads imx2_wdt and feeds it.
+setenv lota_wdt watchdog@20bc000
+setenv lota_wdt_ms 60000
