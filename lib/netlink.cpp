@@ -1,5 +1,7 @@
 #include "netlink.hpp"
 
+#include <dirent.h>
+
 #include <net/if.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
@@ -7,7 +9,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <filesystem>
 #include <memory>
 
 #include "file.hpp"
@@ -55,14 +56,18 @@ void free_nladdr(nl_addr* a) {
 
 std::vector<std::string> list_interfaces() {
   std::vector<std::string> names;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator("/sys/class/net", ec)) {
-    std::string n = e.path().filename();
+  // opendir, not std::filesystem: its iterator throws on a read error, and this runs in PID 1.
+  DIR* d = ::opendir("/sys/class/net");
+  if (!d) return names;
+  while (const dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n == "." || n == "..") continue;
     // Ethernet only (ARPHRD_ETHER = 1): DHCP needs a MAC, and tunnels such as sit0 report
     // carrier before the real NIC does.
     auto type = read_file("/sys/class/net/" + n + "/type");
     if (n != "lo" && type && std::atoi(type->c_str()) == 1) names.push_back(n);
   }
+  ::closedir(d);
   std::sort(names.begin(), names.end());
   return names;
 }
