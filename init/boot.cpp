@@ -148,7 +148,7 @@ Error boot(const Config& config) {
   if (watchdog) {
     int handover = static_cast<int>(config.watchdog_handover);
     if (auto st = watchdog->hand_over(handover); !st) log::warn("{}", st.error().message);
-    log::info("watchdog handed over armed: the rootfs must feed {} within {} s", config.watchdog, handover);
+    log::info("watchdog handed over armed: the rootfs must feed {} within {} s", config.watchdog, watchdog->timeout());
   }
   log::info("switching root to {} on {}, exec {}", config.sysroot, *device, config.init);
   if (auto st = switch_root(kNewRoot); !st) return st.error();

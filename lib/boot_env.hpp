@@ -35,4 +35,10 @@ Status write_boot_env(const std::string& dir, BootEnv env);
 // The bootloader's attempt counter for a boot set on trial (U-Boot writes it, lota deletes it).
 inline constexpr const char* kBootCountFile = "lota-count";
 
+// The one way lota changes which set boots: `set` active with `fallback` behind it, on trial
+// (the boot script counts its attempts and falls back) or not. The attempt counter goes first,
+// synced: a count left from an earlier trial must never count against this one (a cut between
+// the two writes leaves at most a fresh count).
+Status activate_boot_set(const std::string& dir, const std::string& set, const std::string& fallback, bool trial);
+
 }  // namespace lota

@@ -1,30 +1,26 @@
 #include "boot_trial.hpp"
 
-#include <unistd.h>
-
 #include "boot_env.hpp"
 #include "boot_partition.hpp"
-#include "unique_fd.hpp"
 
 namespace lota {
 
-Result<BootTrial> settle_boot_trial(BootPartition& part, const std::string& booted) {
-  const std::string& boot = part.path();
+BootTrial classify_boot_trial(const std::string& boot, const std::string& booted) {
   auto env = read_boot_env(boot);
   if (!env || booted.empty()) return BootTrial::none;
-  if (env->trial && booted == env->bootset) {
-    // lota-init runs: this set's kernel and initramfs work. The rootfs has its own trial.
-    LOTA_TRY(part.writable());
-    LOTA_TRY(write_boot_env(boot, BootEnv{0, env->bootset, env->fallback, false}));
-    // After the env: a count left behind by a cut here is ignored, the trial being closed.
-    if (::unlink((boot + "/" + kBootCountFile).c_str()) != 0 && errno != ENOENT)
-      return errno_error("removing {}/{}", boot, kBootCountFile);
-    return BootTrial::confirmed;
-  }
+  if (env->trial && booted == env->bootset) return BootTrial::confirmed;
   // The boot script boots the fallback after the limit of a set on trial, and also whenever
   // the active set's files do not load. Only the first is a verdict on a new version.
   if (booted != env->bootset && booted == env->fallback) return env->trial ? BootTrial::fell_back : BootTrial::reload;
   return BootTrial::none;
+}
+
+Result<bool> close_boot_trial(BootPartition& part, const std::string& booted) {
+  auto env = read_boot_env(part.path());
+  if (!env || !env->trial || booted.empty() || env->bootset != booted) return false;
+  LOTA_TRY(part.writable());
+  LOTA_TRY(activate_boot_set(part.path(), env->bootset, env->fallback, false));
+  return true;
 }
 
 }  // namespace lota

@@ -111,6 +111,21 @@ Status clear_set(const std::string& dir) {
 
 }  // namespace
 
+bool is_boot_set_name(const std::string& set) {
+  return set == "boot.1" || set == "boot.2";
+}
+
+std::string set_to_write(const std::string& boot, const std::string& booted) {
+  // Never the set this boot came from: the only one known to work now (it is not the active
+  // one when the boot script fell back). Else the one that is not active.
+  std::string keep = booted;
+  if (!is_boot_set_name(keep)) {
+    auto env = read_boot_env(boot);
+    keep = env ? env->bootset : "boot.1";  // a factory image without env boots boot.1
+  }
+  return keep == "boot.1" ? "boot.2" : "boot.1";
+}
+
 bool boot_set_holds(const std::string& boot, const std::string& set, const std::string& manifest) {
   if (set.empty() || manifest.empty()) return false;
   auto m = read_file(boot + "/" + set + "/lota-set");
@@ -153,14 +168,12 @@ Result<std::string> boot_set_manifest(const Repo& repo, const std::string& commi
   return manifest;
 }
 
-Status check_boot_set_fits(const std::string& boot, const std::vector<BootFile>& files) {
+Status check_boot_set_fits(const std::string& boot, const std::vector<BootFile>& files, const std::string& booted) {
   struct statvfs fs {};
   if (::statvfs(boot.c_str(), &fs) != 0) return errno_error("checking the free space of {}", boot);
   const uint64_t cluster = fs.f_frsize ? fs.f_frsize : 512;
   auto on_disk = [cluster](uint64_t size) { return (size + cluster - 1) / cluster * cluster; };
-  auto env = read_boot_env(boot);
-  std::string active = env ? env->bootset : "boot.1";
-  std::string target = active == "boot.1" ? "boot.2" : "boot.1";
+  std::string target = set_to_write(boot, booted);
   uint64_t need = 2 * cluster;  // the manifest and its temp file
   for (const auto& f : files) need += on_disk(f.size) + cluster;  // + the copy's temp name
   uint64_t room = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
@@ -190,30 +203,27 @@ Result<std::string> install_boot_set(BootPartition& part, const std::string& dep
   std::string active = env ? env->bootset : "boot.1";  // a factory image without env boots boot.1
   if (boot_set_holds(boot, active, manifest)) return std::string();
   LOTA_TRY(part.writable());
-  // A set becomes active on trial (U-Boot counts its attempts and falls back), unless it is
-  // the set this very boot came from: that one demonstrably boots as far as lota-init.
-  // Being complete (its manifest is written last) is not the same as booting: a set whose
-  // files were written before a power cut, or the one a rollback returns to, is counted too.
+  // A set becomes active on trial (U-Boot counts its attempts and falls back), unless it holds
+  // exactly these files and is the set this very boot came from: that one demonstrably boots
+  // as far as lota-init. Being complete (its manifest is written last) is not the same as
+  // booting: a set whose files were written before a power cut, or one a rollback returns to
+  // that did not boot this time, is counted too.
   if (env && !env->fallback.empty() && boot_set_holds(boot, env->fallback, manifest)) {
     bool trial = env->fallback != booted;
-    if (trial && ::unlink((boot + "/" + kBootCountFile).c_str()) != 0 && errno != ENOENT)
-      return errno_error("removing {}/{}", boot, kBootCountFile);
-    LOTA_TRY(write_boot_env(boot, BootEnv{0, env->fallback, active, trial}));
+    LOTA_TRY(activate_boot_set(boot, env->fallback, active, trial));
     return fmt::format("boot set {} active again{}, {} kept as fallback", env->fallback, trial ? " (on trial)" : "",
                        active);
   }
-  std::string target = active == "boot.1" ? "boot.2" : "boot.1";
+  std::string target = set_to_write(boot, booted);
+  std::string keep = target == "boot.1" ? "boot.2" : "boot.1";
   std::string dir = boot + "/" + target;
   LOTA_TRY(clear_set(dir));
   for (const auto& f : *files) LOTA_TRY(copy_synced(deployment + "/" + f.rel, dir + "/" + f.name));
   LOTA_TRY(fsync_dir(dir));                                  // the files' entries before the manifest's
   LOTA_TRY(write_file_atomic(dir + "/lota-set", manifest));  // last: the set is complete
-  // A count the boot script left for an earlier trial of this set must not count against this one.
-  if (::unlink((boot + "/" + kBootCountFile).c_str()) != 0 && errno != ENOENT)
-    return errno_error("removing {}/{}", boot, kBootCountFile);
-  LOTA_TRY(write_boot_env(boot, BootEnv{0, target, active, target != booted}));  // on trial until it boots
-  return fmt::format("boot set {} installed and active ({} files), {} kept as fallback", target, files->size(),
-                     active);
+  // Fresh files have never booted: always on trial until lota-init runs from them.
+  LOTA_TRY(activate_boot_set(boot, target, keep, true));
+  return fmt::format("boot set {} installed and active ({} files), {} kept as fallback", target, files->size(), keep);
 }
 
 }  // namespace lota

@@ -34,7 +34,14 @@ Result<std::string> boot_set_manifest(const Repo& repo, const std::string& commi
 
 // Whether `files` fit on the mounted boot partition `boot` in the set the next install writes
 // (counting what that set holds now as free), with room for the temp copies and the manifest.
-Status check_boot_set_fits(const std::string& boot, const std::vector<BootFile>& files);
+Status check_boot_set_fits(const std::string& boot, const std::vector<BootFile>& files, const std::string& booted);
+
+// The set a new version's files go into: not the set this boot came from (`booted`, when the
+// boot script names one), else not the active one.
+std::string set_to_write(const std::string& boot, const std::string& booted);
+
+// boot.1 or boot.2: the two sets lota writes.
+bool is_boot_set_name(const std::string& set);
 
 // True when boot set `set` holds `manifest` (a non-empty one).
 bool boot_set_holds(const std::string& boot, const std::string& set, const std::string& manifest);

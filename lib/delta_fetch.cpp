@@ -95,10 +95,7 @@ Result<Superblock> read_superblock(const std::string& superblock, const std::str
     // Sizes are in the generator's byte order; deltas published by lota come from little-endian
     // hosts for little-endian boards (see ostree.endianness in the superblock metadata).
     // The superblock is not signed: its sizes are bounds to check, not facts.
-    if (size == 0 || size > kMaxPartSize || usize > kMaxPartUsize)
-      return make_error("static delta superblock declares part {} of {} bytes ({} unpacked), beyond {} MiB: corrupt "
-                        "or hostile server",
-                        i, size, usize, kMaxPartSize >> 20);
+    if (size == 0) return make_error("static delta superblock declares an empty part {}: corrupt or hostile server", i);
     parts.push_back({c, size, usize});
   }
   return out;
@@ -227,15 +224,26 @@ Result<DeltaResult> fetch_and_apply_delta(Repo& repo, const std::string& base_ur
     r.why_not = "the static delta has fallback objects (publish with --min-fallback-size=0)";
     return r;
   }
-  // libostree unpacks each part into an anonymous file in /var/tmp, which in the initramfs is RAM.
+  // Parts beyond any real one (a release with one huge file may make one; a hostile server
+  // certainly) are not downloaded: objects are the way then. libostree unpacks each part into
+  // an anonymous file in /var/tmp, which in the initramfs is RAM: at most half of what is free.
   uint64_t ram = available_memory();
-  for (size_t i = 0; i < parts->size(); ++i)
-    if (ram && (*parts)[i].usize > ram / 2) {
-      r.why_not = fmt::format("static delta part {} unpacks to {} MiB, more than half the free memory ({} MiB)", i,
-                              (*parts)[i].usize >> 20, ram >> 20);
+  for (size_t i = 0; i < parts->size(); ++i) {
+    const Part& p = (*parts)[i];
+    if (p.size > kMaxPartSize || p.usize > kMaxPartUsize) {
+      r.why_not = fmt::format("static delta part {} declares {} bytes ({} unpacked), beyond the {} MiB ({} MiB "
+                              "unpacked) a part may have",
+                              i, p.size, p.usize, kMaxPartSize >> 20, kMaxPartUsize >> 20);
       LOTA_TRY(remove_tree(dir));
       return r;
     }
+    if (ram && p.usize > ram / 2) {
+      r.why_not = fmt::format("static delta part {} unpacks to {} MiB, more than half the free memory ({} MiB)", i,
+                              p.usize >> 20, ram >> 20);
+      LOTA_TRY(remove_tree(dir));
+      return r;
+    }
+  }
   auto fits = delta_fits(workdir, *parts, dir);
   if (!fits) return fits.error();
   if (!*fits) {

@@ -151,21 +151,28 @@ Status deploy(const Layout& l, State& state, Repo& repo, const Deployment& targe
   return finish_deployment(l, state, repo, target, tries);
 }
 
+bool rollback_possible(const Layout& l, const State& state) {
+  if (!state.previous) return false;
+  const std::string& good = state.previous->commit;
+  return deployment_commit(l.sysroot()) == good || deployment_commit(l.sysroot_old()) == good;
+}
+
 Status rollback(const Layout& l, State& state, Repo& repo) {
   if (!state.previous) return make_error("no previous deployment to roll back to");
   Deployment bad = state.deployed.value_or(Deployment{});
   Deployment good = *state.previous;
   // Possible at all? Checked before anything is journalled: a rollback that cannot be done must
   // not leave the journal saying one is under way.
-  bool in_place = deployment_commit(l.sysroot()) == good.commit;
-  if (!in_place && deployment_commit(l.sysroot_old()) != good.commit)
+  if (!rollback_possible(l, state))
     return make_error("{} does not hold {} - cannot roll back", l.sysroot_old(), good.commit.substr(0, 12));
-  // On a copy: `state` changes only once the journal says so (a failed write can be retried).
   State next = state;
   next.step = Step::rollback;
   next.pending = good;
   LOTA_TRY(save_state(l.state(), next));
-  if (!in_place) {
+  // From here `state` is what the journal says: a failure below leaves step `rollback`, which
+  // the next attempt (this boot's retry, or the next boot's recovery) finishes.
+  state = next;
+  if (deployment_commit(l.sysroot()) != good.commit) {
     LOTA_TRY(exchange(l.sysroot_old(), l.sysroot()));
     LOTA_TRY(fsync_dir(l.part));
   }

@@ -34,7 +34,12 @@ using CheckoutCheck = std::function<Status(const std::string& checkout)>;
 Status deploy(const Layout& layout, State& state, Repo& repo, const Deployment& target, int tries,
               const CheckoutCheck& check = {});
 
-// Makes sysroot.old the booted deployment again and rejects the one rolled back from.
+// Whether a rollback can be done at all: sysroot or sysroot.old holds the previous version.
+bool rollback_possible(const Layout& layout, const State& state);
+
+// Makes sysroot.old the booted deployment again and rejects the one rolled back from. On an
+// error after the journal said `rollback`, `state` says so too (retry, or the next boot's
+// recovery, finishes it).
 Status rollback(const Layout& layout, State& state, Repo& repo);
 
 // If sysroot is missing or holds another commit than the journal says, checks the journal's

@@ -13,6 +13,7 @@
 
 #include "clock.hpp"
 #include "delta_fetch.hpp"
+#include "disk_space.hpp"
 #include "http.hpp"
 #include "log.hpp"
 #include "unique_fd.hpp"
@@ -106,13 +107,15 @@ Result<PullReport> supervise_pull(const std::string& self_exe, const PullRequest
   UniqueFd rd(fds[0]), wr(fds[1]);
   std::vector<std::string> args = {"lota", "pull-job"};
   for (auto& a : to_args(request)) args.push_back(a);
+  // Built before the fork: the child of a process with threads (the watchdog feeder) may only
+  // make async-signal-safe calls until it execs, and allocating is not one.
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   pid_t pid = ::fork();
   if (pid < 0) return errno_error("starting the pull job");
   if (pid == 0) {
     ::dup2(wr.get(), kProgressFd);  // dup2 clears O_CLOEXEC on the copy
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
     ::execv(self_exe.c_str(), argv.data());
     ::_exit(127);
   }
@@ -191,7 +194,15 @@ int pull_job_main(const std::vector<std::string>& args) {
   };
   // Never libostree's own static-delta path: lota fetched the delta above, or declined it (no
   // room, fallbacks, none on the server); libostree would fetch the same delta again.
-  if (auto st = repo->pull("lota", r.branch, r.commit, on_progress, false); !st) return fail(st.error());
+  if (auto st = repo->pull("lota", r.branch, r.commit, on_progress, false); !st) {
+    // libostree unpacks into /var/tmp, which in the initramfs is RAM: say so while it is still
+    // full (its anonymous files go with this process).
+    auto tmp = disk_space("/var/tmp");
+    if (tmp && tmp->free_bytes < (8u << 20))
+      return fail(make_error("{} (/var/tmp, RAM in the initramfs, is full: {} KiB free)", st.error().message,
+                             tmp->free_bytes >> 10));
+    return fail(st.error());
+  }
   return 0;
 }
 

@@ -104,8 +104,15 @@ Result<State> parse_state(const std::string& text) {
     if (s.trial && s.trial->tries_left < 0) throw BadField("trial without 'tries_left'");
     if (j.contains("rejected")) s.rejected = j["rejected"].get<std::vector<std::string>>();
     if (j.contains("events"))
-      for (const auto& e : j["events"])
-        s.events.push_back({integer_field(e, "time", INT64_MIN, INT64_MAX, 0), e.value("text", "")});
+      for (const auto& e : j["events"]) {
+        // Events only inform: a bad one is dropped, never a reason to refuse the journal (which
+        // would stop updates and rollbacks until someone deletes it by hand).
+        if (!e.is_object()) continue;
+        try {
+          s.events.push_back({integer_field(e, "time", INT64_MIN, INT64_MAX, 0), e.value("text", "")});
+        } catch (const std::exception&) {
+        }
+      }
     return s;
   } catch (const std::exception& e) {
     return make_error("malformed: {}", e.what());

@@ -76,6 +76,7 @@ struct BootView {
   bool written = false;                  // an env write of this boot succeeded
   bool active_holds = false;             // the active set holds the deployed version's files
   bool booted_holds = false;             // so does the set this boot came from
+  bool trial_to_close = false;           // the set booted is the active one, on trial
 };
 
 void see_env_at_start(BootView& v, const std::string& boot) {
@@ -92,9 +93,27 @@ void see_env_now(BootView& v, const Config& c, const std::string& boot, const st
   v.booted_holds = boot_set_holds(boot, c.booted_set, manifest);
 }
 
+// Installs the deployed version's boot set unless it is the active one already, journalled as
+// step `bootset`.
+Status install_if_needed(const Config& c, const Layout& l, State& s, BootPartition& part,
+                         const std::string& manifest) {
+  if (boot_set_current(l.boot_mount, manifest) && s.step != Step::bootset) return {};  // no write at all
+  s.step = Step::bootset;
+  s.pending = s.deployed;
+  LOTA_TRY(save_state(l.state(), s));
+  auto did = install_boot_set(part, l.sysroot(), manifest, c.booted_set);
+  if (!did) return did.error();
+  s.step = Step::idle;
+  s.pending.reset();
+  if (!did->empty()) s.add_event(*did);
+  LOTA_TRY(save_state(l.state(), s));
+  if (!did->empty()) log::info("{}", *did);
+  return {};
+}
+
 // Makes the boot partition's active boot set match the deployed sysroot (after a deployment,
-// a rollback, or a power cut in between), journalled as step `bootset`. Runs at every boot;
-// reads two small files and writes nothing when the set is already right.
+// a rollback, or a power cut in between). Runs at every boot; reads two small files and writes
+// nothing when the set is already right.
 Status sync_boot_set(const Config& c, const Layout& l, State& s, const Repo& repo, BootView& view) {
   if (!has_boot_partition(c) || !s.deployed) return {};
   auto part = mount_boot_partition(c, l);
@@ -102,24 +121,14 @@ Status sync_boot_set(const Config& c, const Layout& l, State& s, const Repo& rep
   see_env_at_start(view, l.boot_mount);
   auto manifest = boot_set_manifest(repo, s.deployed->commit, l.sysroot());
   if (!manifest) return make_error("boot set of {}: {}", s.deployed->version, manifest.error().message);
-  if (!boot_set_current(l.boot_mount, *manifest) || s.step == Step::bootset) {
-    s.step = Step::bootset;
-    s.pending = s.deployed;
-    LOTA_TRY(save_state(l.state(), s));
-    auto did = install_boot_set(*part, l.sysroot(), *manifest, c.booted_set);
-    if (!did) return did.error();
-    s.step = Step::idle;
-    s.pending.reset();
-    if (!did->empty()) s.add_event(*did);
-    LOTA_TRY(save_state(l.state(), s));
-    if (!did->empty()) log::info("{}", *did);
-  }
-  see_env_now(view, c, l.boot_mount, *manifest);
-  return {};
+  auto st = install_if_needed(c, l, s, *part, *manifest);
+  see_env_now(view, c, l.boot_mount, *manifest);  // also after a failure: what the env says now
+  return st;
 }
 
-// With lota.bootset= (booted by the boot script): close the trial of a set that booted, or roll
-// back the version whose set the boot script gave up on.
+// With lota.bootset= (booted by the boot script): see whether the set booted is on trial (its
+// trial is closed just before switch_root), put a confirmed set that did not load on trial
+// again, or roll back the version whose set the boot script gave up on.
 void follow_boot_script(const Config& c, const Layout& l, State& s, Repo& repo, BootView& view) {
   if (c.booted_set.empty() || !has_boot_partition(c)) return;
   BootTrial trial = BootTrial::none;
@@ -128,25 +137,23 @@ void follow_boot_script(const Config& c, const Layout& l, State& s, Repo& repo, 
     auto part = mount_boot_partition(c, l);
     if (!part) return log::error("{}", part.error().message);
     see_env_at_start(view, l.boot_mount);
-    auto settled = settle_boot_trial(*part, c.booted_set);
-    if (!settled) return log::error("boot trial: {}", settled.error().message);
-    trial = *settled;
+    trial = classify_boot_trial(l.boot_mount, c.booted_set);
+    view.trial_to_close = trial == BootTrial::confirmed;
     if (s.deployed)
       if (auto m = boot_set_manifest(repo, s.deployed->commit, l.sysroot()))
         deployed_booted = boot_set_holds(l.boot_mount, c.booted_set, *m);
-    if (trial == BootTrial::reload && !deployed_booted) {
+    auto env = read_boot_env(l.boot_mount);
+    if (trial == BootTrial::reload && !deployed_booted && env) {
       // A confirmed set the boot script could not load (a bad read, a damaged file): counted
       // again, so that a transient error costs one reboot and a lasting one ends in a fallback.
-      auto env = read_boot_env(l.boot_mount);
       Status st = part->writable();
-      if (st) st = write_boot_env(l.boot_mount, BootEnv{0, env->bootset, env->fallback, true});
+      if (st) st = activate_boot_set(l.boot_mount, env->bootset, env->fallback, true);
       if (!st) return log::error("boot set {}: {}", env->bootset, st.error().message);
       note(l, s,
            fmt::format("the boot script could not load boot set {} and booted {}: {} is on trial again", env->bootset,
                        c.booted_set, env->bootset));
     }
   }
-  if (trial == BootTrial::confirmed) note(l, s, fmt::format("boot set {} booted: its trial is closed", c.booted_set));
   // A fallback to the deployed version's own set (an env copy lost to a power cut, or a
   // rollback already done) needs no rollback: the boot set sync puts the env right.
   if (trial != BootTrial::fell_back || !s.deployed || deployed_booted) return;
@@ -156,6 +163,18 @@ void follow_boot_script(const Config& c, const Layout& l, State& s, Repo& repo, 
   note(l, s,
        fmt::format("{} did not boot (boot script fell back to {}): rolled back to {}; {} will not be installed again",
                    bad, c.booted_set, s.deployed->version, bad));
+}
+
+// Just before switch_root: the set this boot came from booted as far as here, so its trial
+// (if it is on one) ends now, not earlier: a lota-init that hangs before this point is reset by
+// the watchdog and counted by the boot script.
+void close_trial_of_booted_set(const Config& c, const Layout& l, State& s, const BootView& view) {
+  if (!view.trial_to_close || c.booted_set.empty() || !has_boot_partition(c)) return;
+  auto part = mount_boot_partition(c, l);
+  if (!part) return log::error("{}", part.error().message);
+  auto closed = close_boot_trial(*part, c.booted_set);
+  if (!closed) return log::error("boot trial: {}", closed.error().message);
+  if (*closed) note(l, s, fmt::format("boot set {} booted: its trial is closed", c.booted_set));
 }
 
 // lota.verify=full. Returns false when objects are corrupt and must come from the server again
@@ -192,15 +211,6 @@ bool verify_and_repair_locally(const Layout& l, State& s, Repo& repo) {
 // The deployed version ran out of tries without `lota mark-good`.
 bool trial_exhausted(const State& s) {
   return s.trial && s.deployed && s.trial->commit == s.deployed->commit && s.trial->tries_left <= 0;
-}
-
-// A try is a boot that switches root into the version on trial: counted just before that.
-void count_trial_boot(const Layout& l, State& s) {
-  if (!s.trial || !s.deployed || s.trial->commit != s.deployed->commit || s.trial->tries_left <= 0) return;
-  s.trial->tries_left--;
-  note(l, s,
-       fmt::format("trial boot of {} ({} left after this one); the system confirms with 'lota mark-good'",
-                   s.deployed->version, s.trial->tries_left));
 }
 
 // After a failed update: no half deployment, no staged or unreferenced objects, no delta
@@ -241,15 +251,17 @@ Result<std::string> network_and_check(const Config& c) {
 
 // The deployment and its boot set go together or not at all: before the swap, the checkout's
 // boot files must be installable (one kernel, plain files, FAT names) and fit the boot partition.
-Status check_boot_set_installable(const Config& c, const Layout& l, const std::string& tree) {
+// Returns why the release can never be installed ("" when it can); an error is a failure of
+// this boot (the boot partition did not mount...), and the update is tried again later.
+Result<std::string> boot_set_refusal(const Config& c, const Layout& l, const std::string& tree) {
   auto files = boot_files(tree);
-  if (!files) return make_error("its boot set cannot be installed: {}", files.error().message);
-  if (files->empty() || !has_boot_partition(c)) return {};
+  if (!files) return "its boot set cannot be installed: " + files.error().message;
+  if (files->empty() || !has_boot_partition(c)) return std::string();
   auto part = mount_boot_partition(c, l);
   if (!part) return part.error();
-  if (auto st = check_boot_set_fits(l.boot_mount, *files); !st)
-    return make_error("its boot set does not fit: {}", st.error().message);
-  return {};
+  if (auto st = check_boot_set_fits(l.boot_mount, *files, c.booted_set); !st)
+    return "its boot set does not fit: " + st.error().message;
+  return std::string();
 }
 
 // Pull, verify, deploy one commit. Errors leave sysroot as it was.
@@ -283,11 +295,10 @@ Status fetch_and_deploy(const Config& c, const Layout& l, State& s, Repo& repo, 
     auto space = disk_space(l.part);
     const std::string& why = report.error().message;
     bool full = why.find("min-free-space") != std::string::npos || why.find("No space left") != std::string::npos;
-    // libostree unpacks into /var/tmp too, which in the initramfs is RAM: name what was short.
-    auto tmp = disk_space("/var/tmp");
-    if (full && tmp && tmp->free_bytes < (8u << 20) && !(space && space->short_of_room()))
-      return make_error("{} - /var/tmp (RAM in the initramfs) ran out, not the root partition; {}; publish the "
-                        "release with smaller delta parts (--max-chunk-size) or give the board more RAM",
+    // The pull job names /var/tmp (RAM in the initramfs) when that is what ran out.
+    if (why.find("/var/tmp, RAM") != std::string::npos)
+      return make_error("{} - not the root partition; {}; publish the release with smaller delta parts "
+                        "(--max-chunk-size) or give the board more RAM",
                         why, reclaim_space(l, s, repo));
     if (full || (space && space->short_of_room()))
       return make_error(
@@ -315,9 +326,11 @@ Status fetch_and_deploy(const Config& c, const Layout& l, State& s, Repo& repo, 
   LOTA_TRY(repo.set_ref("lota/pending", commit));
   bool unbootable = false;  // a release whose boot set cannot be installed: never retried
   auto boot_set_installable = [&](const std::string& tree) -> Status {
-    auto st = check_boot_set_installable(c, l, tree);
-    if (!st) unbootable = true;
-    return st;
+    auto refusal = boot_set_refusal(c, l, tree);
+    if (!refusal) return refusal.error();
+    if (refusal->empty()) return {};
+    unbootable = true;
+    return Error{*refusal};
   };
   if (auto st = deploy(l, s, repo, Deployment{commit, info->version}, c.tries, boot_set_installable); !st) {
     if (unbootable) s.rejected.push_back(commit);
@@ -376,12 +389,41 @@ Result<std::string> check_remote(const Config& c, double timeout_s) {
 
 namespace {
 
-// The deployed version's trial ran out: roll back; a rollback that cannot be done (no room
-// for the journal: space is reclaimed and it is tried again; no previous version to go to)
-// ends the trial instead, or the unconfirmed version would boot for good with no update
-// check ever running again.
+// Saves the journal; a full partition gets lota's own leftovers reclaimed and one more try.
+Status save_with_room(const Layout& l, State& s, Repo& repo) {
+  auto st = save_state(l.state(), s);
+  if (st) return st;
+  log::warn("{}; {}; trying again", st.error().message, reclaim_space(l, s, repo));
+  return save_state(l.state(), s);
+}
+
+// A try is a boot that switches root into the version on trial: counted just before that. A
+// count that cannot be saved would let the version boot for ever unconfirmed: room is made.
+void count_trial_boot(const Layout& l, State& s, Repo& repo) {
+  if (!s.trial || !s.deployed || s.trial->commit != s.deployed->commit || s.trial->tries_left <= 0) return;
+  s.trial->tries_left--;
+  std::string text = fmt::format("trial boot of {} ({} left after this one); the system confirms with 'lota mark-good'",
+                                 s.deployed->version, s.trial->tries_left);
+  log::info("{}", text);
+  s.add_event(text);
+  if (auto st = save_with_room(l, s, repo); !st) log::error("{}", st.error().message);
+}
+
+// The deployed version's trial ran out: roll back. One that fails on the way (no room for the
+// journal) gets space reclaimed and another try; the journal then says `rollback`, which the next
+// boot finishes. One that cannot be done at all (no previous version on disk) ends the trial,
+// or the unconfirmed version would boot for good with no update check ever running again.
 void roll_back_unconfirmed(const Layout& l, State& s, Repo& repo) {
   std::string bad = s.deployed->version;
+  if (!rollback_possible(l, s)) {
+    log::error("{} was never confirmed healthy and a rollback is impossible ({} does not hold the previous version): "
+               "{} stays deployed, its trial is ended and update checks resume",
+               bad, l.sysroot_old(), bad);
+    s.trial.reset();
+    s.add_event(fmt::format("rollback from {} impossible: trial ended", bad));
+    if (auto saved = save_with_room(l, s, repo); !saved) log::error("{}", saved.error().message);
+    return;
+  }
   log::warn("{} was never confirmed healthy: rolling back", bad);
   auto st = rollback(l, s, repo);
   if (!st) {
@@ -389,11 +431,7 @@ void roll_back_unconfirmed(const Layout& l, State& s, Repo& repo) {
     st = rollback(l, s, repo);
   }
   if (st) return log::info("rolled back to {}; {} will not be installed again", s.deployed->version, bad);
-  log::error("rollback from {} is impossible ({}): {} stays deployed, its trial is ended and update checks resume", bad,
-             st.error().message, bad);
-  s.trial.reset();
-  s.add_event(fmt::format("rollback from {} impossible: trial ended", bad));
-  if (auto saved = save_state(l.state(), s); !saved) log::error("{}", saved.error().message);
+  log::error("rollback from {} failed: {}; the next boot finishes it", bad, st.error().message);
 }
 
 UpdateOutcome update_flow(const Config& c, const Layout& l, const std::string& self_exe, State& s, Repo& repo,
@@ -405,6 +443,12 @@ UpdateOutcome update_flow(const Config& c, const Layout& l, const std::string& s
     log::info("recovery: {}", *did);
   follow_boot_script(c, l, s, repo, view);
   if (trial_exhausted(s)) roll_back_unconfirmed(l, s, repo);
+  if (s.step != Step::idle && s.step != Step::bootset) {  // bootset: redone by the sync below
+    // A step the journal says is under way could not be finished this boot (e.g. a rollback
+    // with no room): nothing else touches the disks; the sysroot there is complete either way.
+    log::error("{} is unfinished; booting the sysroot as it is, the next boot finishes it", to_string(s.step));
+    return {"step unfinished", false};
+  }
   if (auto did = restore_if_damaged(l, s, repo); !did)
     log::error("{}", did.error().message);
   else if (!did->empty())
@@ -484,33 +528,55 @@ std::string reboot_target(const Config& c, const BootView& v) {
 
 }  // namespace
 
-UpdateOutcome run_update_flow(const Config& c, const Layout& l, const std::string& self_exe) {
-  // The update flow is an exception boundary: whatever throws in it (a library, the allocator)
-  // costs one line, and the deployed version boots.
+namespace {
+
+// The update flow is an exception boundary: whatever throws in it (a library, the allocator)
+// costs one line, and the deployed version boots.
+template <class F>
+void guarded(const char* what, F&& f) {
   try {
+    f();
+  } catch (const std::exception& e) {
+    log::error("{}: internal error ({}); booting the deployed version", what, e.what());
+  } catch (...) {
+    log::error("{}: internal error (unknown exception); booting the deployed version", what);
+  }
+}
+
+}  // namespace
+
+UpdateOutcome run_update_flow(const Config& c, const Layout& l, const std::string& self_exe) {
+  UpdateOutcome out{"internal error", false};
+  State s;
+  std::optional<Repo> repo;
+  BootView view;
+  guarded("update flow", [&] {
     auto loaded = load_state(l.state());
     if (!loaded) {
       log::error("{} - booting without updates; delete it to start afresh", loaded.error().message);
-      return {"state unreadable", false};
+      out = {"state unreadable", false};
+      return;
     }
-    State s = std::move(*loaded);
+    s = std::move(*loaded);
     if (auto st = make_dirs(l.state_dir()); !st) log::warn("{}", st.error().message);
-    auto repo = Repo::open_or_create(l.repo());
-    if (!repo) {
-      log::error("{} - booting without updates", repo.error().message);
-      return {"repository unusable", false};
+    auto opened = Repo::open_or_create(l.repo());
+    if (!opened) {
+      log::error("{} - booting without updates", opened.error().message);
+      out = {"repository unusable", false};
+      return;
     }
-    BootView view;
-    UpdateOutcome out = update_flow(c, l, self_exe, s, *repo, view);
+    repo.emplace(std::move(*opened));
+    out = update_flow(c, l, self_exe, s, *repo, view);
     out.reboot_into = reboot_target(c, view);
-    if (out.reboot_into.empty()) count_trial_boot(l, s);  // this boot switches root into it
-    return out;
-  } catch (const std::exception& e) {
-    log::error("update flow: internal error ({}); booting the deployed version", e.what());
-  } catch (...) {
-    log::error("update flow: internal error (unknown exception); booting the deployed version");
-  }
-  return {"internal error", false};
+  });
+  // What every boot that switches root does last, even after an exception in the flow: a boot
+  // that always throws must still use up the trial of the version it boots.
+  if (repo && out.reboot_into.empty())
+    guarded("before switch_root", [&] {
+      close_trial_of_booted_set(c, l, s, view);
+      count_trial_boot(l, s, *repo);
+    });
+  return out;
 }
 
 }  // namespace lota

@@ -19,7 +19,16 @@ Result<std::unique_ptr<Watchdog>> Watchdog::open(const std::string& device, int 
     ::usleep(20000);
   if (fd < 0) return errno_error("watchdog {} (lota.watchdog=none if the board has none)", device);
   std::unique_ptr<Watchdog> w(new Watchdog(fd, timeout_s));
-  LOTA_TRY(w->set_timeout(timeout_s));
+  if (auto st = w->set_timeout(timeout_s); !st) {
+    // The device is open, so it runs now: keep it at the timeout it has rather than leave it
+    // armed and unfed. Only a device that cannot even say that is disarmed (magic close).
+    int t = 0;
+    if (::ioctl(fd, WDIOC_GETTIMEOUT, &t) != 0 || t <= 0) {
+      [[maybe_unused]] ssize_t n = ::write(fd, "V", 1);
+      return make_error("{}; its current timeout is unknown: watchdog disarmed", st.error().message);
+    }
+    w->timeout_s_ = t;
+  }
   w->feed();
   return w;
 }
@@ -62,7 +71,7 @@ void Watchdog::stop_feeding() {
 
 Status Watchdog::hand_over(int timeout_s) {
   stop_feeding();
-  auto st = set_timeout(timeout_s);
+  auto st = set_timeout(timeout_s);  // on an error it keeps the timeout it had (timeout())
   feed();
   // No magic 'V' before the close: the watchdog keeps running, the rootfs must take it over.
   ::close(fd_);

@@ -29,6 +29,7 @@ class Watchdog {
   // Feeds every timeout/4 seconds from a thread until `deadline` (monotonic seconds).
   void feed_until(double deadline);
   // Stops feeding, gives the rootfs timeout_s to take over, feeds once, closes (still armed).
+  // timeout() is then what the driver made of it.
   Status hand_over(int timeout_s);
 
  private:

@@ -7,6 +7,7 @@
 #include "boot_env.hpp"
 #include "boot_partition.hpp"
 #include "boot_trial.hpp"
+#include "bootset.hpp"
 #include "file.hpp"
 #include "update_rig.hpp"
 
@@ -58,21 +59,26 @@ TEST_CASE("boot trial: lota-init closes a trial that booted, sees a fallback, el
   REQUIRE(read_boot_env(dir)->trial);
   auto part = BootPartition::at(dir);
   // Not booted by the boot script: nothing to settle.
-  CHECK(settle_boot_trial(part, "").value() == BootTrial::none);
+  CHECK(classify_boot_trial(dir, "") == BootTrial::none);
   // The boot script gave up on boot.2: reported, nothing written (the caller rolls back).
-  CHECK(settle_boot_trial(part, "boot.1").value() == BootTrial::fell_back);
+  CHECK(classify_boot_trial(dir, "boot.1") == BootTrial::fell_back);
   CHECK(read_boot_env(dir)->trial);
   CHECK(::access(count_file.c_str(), F_OK) == 0);
-  // boot.2 booted: trial closed, the count gone, and a second boot has nothing to do.
-  CHECK(settle_boot_trial(part, "boot.2").value() == BootTrial::confirmed);
+  // boot.2 booted: classified (nothing written yet); closed just before switch_root: the env
+  // says confirmed and the count is gone; a second close has nothing to do.
+  CHECK(classify_boot_trial(dir, "boot.2") == BootTrial::confirmed);
+  CHECK(read_boot_env(dir)->trial);
+  CHECK_FALSE(close_boot_trial(part, "boot.1").value());
+  CHECK(close_boot_trial(part, "boot.2").value());
   auto e = read_boot_env(dir);
   CHECK_FALSE(e->trial);
   CHECK(e->bootset == "boot.2");
   CHECK(e->fallback == "boot.1");
   CHECK(::access(count_file.c_str(), F_OK) != 0);
-  CHECK(settle_boot_trial(part, "boot.2").value() == BootTrial::none);
+  CHECK(classify_boot_trial(dir, "boot.2") == BootTrial::none);
+  CHECK_FALSE(close_boot_trial(part, "boot.2").value());
   // The fallback of a confirmed set: the active set did not load, no verdict on its version.
-  CHECK(settle_boot_trial(part, "boot.1").value() == BootTrial::reload);
+  CHECK(classify_boot_trial(dir, "boot.1") == BootTrial::reload);
   // An env written before trials existed (no lota_trial line) still parses: no trial.
   std::string old = "lota_seq=1\nlota_bootset=boot.1\nlota_fallback=\n";
   auto parsed =
@@ -80,5 +86,35 @@ TEST_CASE("boot trial: lota-init closes a trial that booted, sees a fallback, el
                                                                   static_cast<uInt>(old.size()))));
   REQUIRE(parsed.ok());
   CHECK_FALSE(parsed->trial);
+  test::sh("rm -rf " + dir);
+}
+
+TEST_CASE("#13.1 a new boot set never overwrites the set this boot came from, and is always on trial",
+          "[never-brick][bootset]") {
+  std::string dir = test::sh_out("mktemp -d");
+  std::string boot = dir + "/boot", dep = dir + "/dep", k = dep + "/usr/lib/modules/6.1";
+  REQUIRE(test::sh("mkdir -p " + boot + "/boot.1 " + boot + "/boot.2 " + k + "/dtb && echo new > " + k +
+                   "/vmlinuz && echo dtb > " + k + "/dtb/b.dtb") == 0);
+  REQUIRE(write_file_atomic(boot + "/boot.1/vmlinuz", "old, works").ok());
+  REQUIRE(write_file_atomic(boot + "/boot.1/lota-set", "manifest of 1.0\n").ok());
+  REQUIRE(write_file_atomic(boot + "/boot.2/lota-set", "manifest of 2.0\n").ok());
+  // 2.0's set is confirmed but did not load this time: the boot script booted boot.1.
+  REQUIRE(write_boot_env(boot, BootEnv{0, "boot.2", "boot.1", false}).ok());
+  auto part = BootPartition::at(boot);
+  auto did = install_boot_set(part, dep, "manifest of 3.0\n", "boot.1");
+  REQUIRE(did.ok());
+  auto env = read_boot_env(boot);
+  CHECK(env->bootset == "boot.2");   // the set that failed is the one rewritten
+  CHECK(env->fallback == "boot.1");  // the one that works stays behind it
+  CHECK(env->trial);                 // fresh files are counted by the boot script
+  CHECK(test::read_text(boot + "/boot.1/vmlinuz") == "old, works");
+  CHECK(test::read_text(boot + "/boot.2/vmlinuz") == "new\n");
+  // Booted from the active set (the usual case): the other set is written, on trial too.
+  REQUIRE(write_boot_env(boot, BootEnv{0, "boot.2", "boot.1", false}).ok());
+  REQUIRE(install_boot_set(part, dep, "manifest of 4.0\n", "boot.2").ok());
+  env = read_boot_env(boot);
+  CHECK(env->bootset == "boot.1");
+  CHECK(env->fallback == "boot.2");
+  CHECK(env->trial);
   test::sh("rm -rf " + dir);
 }
