@@ -129,8 +129,7 @@ Status write_boot_env(const std::string& dir, BootEnv env) {
 Status activate_boot_set(const std::string& dir, const std::string& set, const std::string& fallback, bool trial) {
   std::string count = dir + "/" + kBootCountFile;
   if (::unlink(count.c_str()) == 0) {
-    UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!dfd.valid() || ::fsync(dfd.get()) != 0) return errno_error("syncing {}", dir);
+    LOTA_TRY(fsync_dir(dir));
   } else if (errno != ENOENT) {
     return errno_error("removing {}", count);
   }

@@ -91,13 +91,6 @@ Status copy_synced(const std::string& from, const std::string& to) {
   return {};
 }
 
-Status fsync_dir(const std::string& dir) {
-  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd.valid() || ::fsync(fd.get()) != 0) return errno_error("syncing directory {}", dir);
-  crash_point("synced directory " + dir);
-  return {};
-}
-
 // Empties a set's directory, its manifest first (synced): a set half deleted by a power cut
 // must not still claim to hold a version.
 Status clear_set(const std::string& dir) {

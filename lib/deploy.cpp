@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "crash_point.hpp"
+#include "file.hpp"
 #include "log.hpp"
 #include "unique_fd.hpp"
 
@@ -26,13 +27,6 @@ Status sync_partition(const std::string& part) {
   UniqueFd fd(::open(part.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd.valid() || ::syncfs(fd.get()) != 0) return errno_error("syncing {}", part);
   crash_point("synced " + part);
-  return {};
-}
-
-Status fsync_dir(const std::string& dir) {
-  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd.valid() || ::fsync(fd.get()) != 0) return errno_error("syncing directory {}", dir);
-  crash_point("synced directory " + dir);
   return {};
 }
 

@@ -37,6 +37,13 @@ Status write_all(int fd, std::string_view data, const std::string& what) {
 
 }  // namespace
 
+Status fsync_dir(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid() || ::fsync(fd.get()) != 0) return errno_error("syncing directory {}", dir);
+  crash_point("synced directory " + dir);
+  return {};
+}
+
 Status write_file_atomic(const std::string& path, std::string_view content, unsigned mode) {
   auto slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
@@ -50,10 +57,7 @@ Status write_file_atomic(const std::string& path, std::string_view content, unsi
   crash_point("wrote " + tmp);
   if (::rename(tmp.c_str(), path.c_str()) != 0) return errno_error("renaming {} to {}", tmp, path);
   crash_point("renamed to " + path);
-  UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!dfd.valid() || ::fsync(dfd.get()) != 0) return errno_error("syncing directory {}", dir);
-  crash_point("synced directory " + dir);
-  return {};
+  return fsync_dir(dir);
 }
 
 }  // namespace lota

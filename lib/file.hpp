@@ -10,6 +10,9 @@ namespace lota {
 
 Result<std::string> read_file(const std::string& path);
 
+// fsync(2) of a directory: its entries (a rename, a new or removed name) are durable.
+Status fsync_dir(const std::string& dir);
+
 // Write temp, fsync, rename over `path`, fsync the directory: after a power cut the file is
 // either the old or the new content, never a mix.
 Status write_file_atomic(const std::string& path, std::string_view content, unsigned mode = 0644);
