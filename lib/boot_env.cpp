@@ -126,14 +126,28 @@ Status write_boot_env(const std::string& dir, BootEnv env) {
   return {};
 }
 
-Status activate_boot_set(const std::string& dir, const std::string& set, const std::string& fallback, bool trial) {
+namespace {
+
+Status remove_count(const std::string& dir) {
   std::string count = dir + "/" + kBootCountFile;
-  if (::unlink(count.c_str()) == 0) {
-    LOTA_TRY(fsync_dir(dir));
-  } else if (errno != ENOENT) {
-    return errno_error("removing {}", count);
-  }
+  if (::unlink(count.c_str()) == 0) return fsync_dir(dir);
+  if (errno != ENOENT) return errno_error("removing {}", count);
+  return {};
+}
+
+}  // namespace
+
+Status activate_boot_set(const std::string& dir, const std::string& set, const std::string& fallback, bool trial) {
+  // A new trial starts from no count. Without a trial the count is left alone: it remembers
+  // the attempts of a set that failed, should a torn env copy ever bring that trial back.
+  if (trial) LOTA_TRY(remove_count(dir));
   return write_boot_env(dir, BootEnv{0, set, fallback, trial});
+}
+
+Status close_trial(const std::string& dir, const std::string& set, const std::string& fallback) {
+  LOTA_TRY(write_boot_env(dir, BootEnv{0, set, fallback, false}));
+  // After the env: a count a cut leaves here is one the boot script ignores (no trial).
+  return remove_count(dir);
 }
 
 }  // namespace lota

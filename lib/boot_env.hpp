@@ -36,9 +36,11 @@ Status write_boot_env(const std::string& dir, BootEnv env);
 inline constexpr const char* kBootCountFile = "lota-count";
 
 // The one way lota changes which set boots: `set` active with `fallback` behind it, on trial
-// (the boot script counts its attempts and falls back) or not. The attempt counter goes first,
-// synced: a count left from an earlier trial must never count against this one (a cut between
-// the two writes leaves at most a fresh count).
+// (the boot script counts its attempts and falls back) or not. A trial starts with the attempt
+// counter removed (synced): a count left from an earlier trial must never count against it.
 Status activate_boot_set(const std::string& dir, const std::string& set, const std::string& fallback, bool trial);
+
+// Ends the trial of the active `set`: the env says so, then the counter goes.
+Status close_trial(const std::string& dir, const std::string& set, const std::string& fallback);
 
 }  // namespace lota

@@ -19,7 +19,7 @@ Result<bool> close_boot_trial(BootPartition& part, const std::string& booted) {
   auto env = read_boot_env(part.path());
   if (!env || !env->trial || booted.empty() || env->bootset != booted) return false;
   LOTA_TRY(part.writable());
-  LOTA_TRY(activate_boot_set(part.path(), env->bootset, env->fallback, false));
+  LOTA_TRY(close_trial(part.path(), env->bootset, env->fallback));
   return true;
 }
 
