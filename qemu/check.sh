@@ -23,3 +23,11 @@ verdict() {
 }
 # Guest-side timestamp (seconds) of the first lota line matching REGEX.
 lota_time() { grep -m1 -E "lota: \[ *[0-9.]+\] .*$2" "$1" | sed -E 's/.*lota: \[ *([0-9.]+)\].*/\1/'; }
+# never_brick NAME STATUS SOURCE: a QEMU regression test of a brick path (issue 13), recorded for
+# the "Brick paths closed" section of docs/reliability.md when LOTA_RELIABILITY_DIR is set.
+never_brick() {
+  [ -n "${LOTA_RELIABILITY_DIR:-}" ] || return 0
+  local outcome=passed; [ "$2" -eq 0 ] || outcome=FAILED
+  python3 -c 'import json,sys; print(json.dumps({"scenario": sys.argv[1], "runs": 1, "outcomes": {sys.argv[2]: 1}, "console": sys.argv[3]}))' \
+    "$1" "$outcome" "$3" >> "$LOTA_RELIABILITY_DIR/never-brick.jsonl"
+}

@@ -4,6 +4,7 @@
 #define CATCH_CONFIG_CONSOLE_WIDTH 400
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <string>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -12,6 +13,12 @@ namespace {
 // Tests tagged [never-brick] are the regression tests of the brick paths (issue 13): each
 // records its name and result in $LOTA_RELIABILITY_DIR/never-brick.jsonl, which
 // scripts/reliability-report turns into a section of docs/reliability.md.
+// "tests/test_x.cpp" from the compiler's "../../tests/test_x.cpp".
+std::string source_name(std::string path) {
+  auto at = path.find("tests/");
+  return at == std::string::npos ? path : path.substr(at);
+}
+
 struct NeverBrickRecorder : Catch::TestEventListenerBase {
   using TestEventListenerBase::TestEventListenerBase;
   void testCaseEnded(const Catch::TestCaseStats& stats) override {
@@ -22,7 +29,7 @@ struct NeverBrickRecorder : Catch::TestEventListenerBase {
     nlohmann::json j{{"scenario", stats.testInfo.name},
                      {"runs", 1},
                      {"outcomes", {{ok ? "passed" : "FAILED", 1}}},
-                     {"console", stats.testInfo.lineInfo.file}};
+                     {"console", source_name(stats.testInfo.lineInfo.file)}};
     std::ofstream(std::string(dir) + "/never-brick.jsonl", std::ios::app) << j.dump() << "\n";
   }
 };

@@ -106,12 +106,13 @@ void sweep(UpdateRig& rig, const Versions& v, const std::string& from, const std
     rig.restore("before");
     ::unlink(counter.c_str());
     ::unlink((counter + ".trace").c_str());
-    std::string log = rig.dir + "/cut-" + std::to_string(n) + ".log";
+    std::string tag = to + "-" + std::to_string(n);  // one log per sweep and step (they append)
+    std::string log = rig.dir + "/cut-" + tag + ".log";
     st = rig.run_boot_flow(up, log, {{"LOTA_CRASH_COUNTER", counter}, {"LOTA_CRASH_AT", std::to_string(n)}});
     REQUIRE(WIFSIGNALED(st));
     REQUIRE(WTERMSIG(st) == SIGKILL);
 
-    std::string next = rig.dir + "/next-" + std::to_string(n) + ".log";
+    std::string next = rig.dir + "/next-" + tag + ".log";
     rig.run_boot_flow(down, next);
     std::string said = telling_line(next);
     std::string after_cut = check_bootable(rig, v, from, "boot after the cut, offline: " + read_text(next));
