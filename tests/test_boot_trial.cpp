@@ -31,23 +31,13 @@ std::string boot(UpdateRig& rig, Config c, const std::string& tag) {
   return out;
 }
 
-// 1.0 on the device (boot.1, confirmed), 2.0 published with another kernel, the server up.
-void device_with_update(UpdateRig& rig) {
-  rig.add_boot_partition();
-  rig.publish("1.0", true, true);
-  rig.factory("1.0");
-  rig.factory_boot_set();
-  rig.publish("2.0", true, true);
-  rig.start_server();
-}
-
 }  // namespace
 
 TEST_CASE("#13.3 lota.tries=1: a kernel-changing update gets its one boot (the reboot into its set is no try)",
           "[never-brick][trial]") {
   if (::geteuid() != 0) return;
   UpdateRig rig;
-  device_with_update(rig);
+  rig.device_with_kernel_update();
   Config c = rig.config();
   c.tries = 1;
   std::string b1 = boot(rig, c, "1");
@@ -75,7 +65,7 @@ TEST_CASE("#13.3 a confirmed set the boot script could not load is counted again
           "[never-brick][trial]") {
   if (::geteuid() != 0) return;
   UpdateRig rig;
-  device_with_update(rig);
+  rig.device_with_kernel_update();
   Config c = rig.config();
   boot(rig, c, "1");               // deploys 2.0, reboots into boot.2
   boot(rig, c, "2");               // boot.2 booted: its trial closed
@@ -108,7 +98,7 @@ TEST_CASE("#13.3 no reboot when the env cannot be written during a fallback (it 
           "[never-brick][trial]") {
   if (::geteuid() != 0) return;
   UpdateRig rig;
-  device_with_update(rig);
+  rig.device_with_kernel_update();
   Config c = rig.config();
   c.tries = 5;
   boot(rig, c, "1");  // 2.0 deployed, boot.2 active on trial

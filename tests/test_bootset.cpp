@@ -21,12 +21,7 @@ bool has(const std::string& text, const std::string& what) {
 // 1.0 on the device with its boot set; `extra` shapes release 2.0's tree; one boot flow runs.
 // Returns its output (the process must end normally, whatever 2.0 holds).
 std::string update_to(UpdateRig& rig, const std::string& extra) {
-  rig.add_boot_partition();
-  rig.publish("1.0", true, true);
-  rig.factory("1.0");
-  rig.factory_boot_set();
-  rig.publish("2.0", true, true, "test/stable", extra);
-  rig.start_server();
+  rig.device_with_kernel_update(extra);
   std::string log = rig.dir + "/update.log";
   int st = rig.run_boot_flow(rig.write_config_file(rig.config()), log);
   std::string out = read_text(log);

@@ -242,12 +242,7 @@ TEST_CASE("update: a power cut during the swap is finished by the next boot", "[
 TEST_CASE("update: boot sets follow the deployment, and the rollback", "[update]") {
   if (!root()) return;
   UpdateRig rig;
-  rig.add_boot_partition();
-  rig.publish("1.0", true, true);
-  rig.factory("1.0");
-  rig.factory_boot_set();
-  rig.publish("2.0", true, true);
-  rig.start_server();
+  rig.device_with_kernel_update();
   std::string boot = rig.layout.boot_mount;
   auto mounted_env = [&]() {
     REQUIRE(sh("mkdir -p " + boot + " && mount " + rig.config().boot + " " + boot) == 0);

@@ -117,6 +117,15 @@ void UpdateRig::restore(const std::string& tag) {
   mount_part();
 }
 
+void UpdateRig::device_with_kernel_update(const std::string& extra) {
+  add_boot_partition();
+  publish("1.0", true, true);
+  factory("1.0");
+  factory_boot_set();
+  publish("2.0", true, true, "test/stable", extra);
+  start_server();
+}
+
 void UpdateRig::factory_boot_set() {
   auto r = Repo::open(layout.repo());
   REQUIRE(r);

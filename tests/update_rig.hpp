@@ -52,6 +52,10 @@ class UpdateRig {
   void mount_part();
   void snapshot(const std::string& tag);
   void restore(const std::string& tag);
+  // The common start of the boot set tests: a boot partition, 1.0 on the device as the factory
+  // image makes it (boot.1 confirmed), 2.0 published with another kernel (`extra`: shell
+  // commands shaping 2.0's tree), the server up.
+  void device_with_kernel_update(const std::string& extra = "");
   // Boot set 1 + boot env for the deployed version, as scripts/make-image makes them.
   void factory_boot_set();
   // The active boot set's kernel file, or "" (mounts the boot partition for the read).
