@@ -1,6 +1,7 @@
 #include "boot_env.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <fmt/format.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -17,7 +18,7 @@
 namespace lota {
 namespace {
 
-const char* const kCopies[] = {"lota-env.a", "lota-env.b"};
+const char* const kCopies[] = {kBootEnvCopyA, kBootEnvCopyB};
 
 uint32_t crc_of(const std::string& s) {
   return static_cast<uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(s.data()), static_cast<uInt>(s.size())));
@@ -35,6 +36,11 @@ bool valid_set_name(const std::string& s) {
 std::string format_boot_env(const BootEnv& e) {
   std::string body = fmt::format("lota_seq={}\nlota_bootset={}\nlota_fallback={}\nlota_trial={}\n", e.seq, e.bootset,
                                  e.fallback, e.trial ? 1 : 0);
+  // A comment line pads the body so that the CRC line ends the record: the record is always
+  // kBootRecordSize bytes, written over itself in place (no cluster or size ever changes).
+  constexpr size_t kCrcLine = 18;  // "lota_crc=" + 8 hex digits + "\n"
+  size_t pad = kBootRecordSize - kCrcLine - body.size();
+  body += "#" + std::string(pad - 2, ' ') + "\n";
   return body + fmt::format("lota_crc={:08x}\n", crc_of(body));
 }
 
@@ -55,6 +61,7 @@ Result<BootEnv> parse_boot_env(const std::string& text) {
     if (nl == std::string::npos) return make_error("unterminated line");
     std::string line = body.substr(pos, nl - pos);
     pos = nl + 1;
+    if (line.empty() || line[0] == '#') continue;  // padding (U-Boot's env import skips it too)
     auto eq = line.find('=');
     if (eq == std::string::npos) return make_error("line without '='");
     kv[line.substr(0, eq)] = line.substr(eq + 1);
@@ -89,6 +96,36 @@ Copy read_copy(const std::string& dir, int i) {
 
 }  // namespace
 
+Status write_boot_record(const std::string& dir, const std::string& name, const std::string& text) {
+  std::string path = dir + "/" + name;
+  std::string parent = path.substr(0, path.rfind('/'));
+  bool created = false;
+  if (::mkdir(parent.c_str(), 0755) == 0) {
+    LOTA_TRY(fsync_dir(dir));
+    created = true;
+  } else if (errno != EEXIST) {
+    return errno_error("creating {}", parent);
+  }
+  // No O_TRUNC: truncating frees the record's cluster and allocates one again, which rewrites
+  // FAT-table sectors every file on the partition depends on. Overwritten in place, a record of
+  // unchanged size touches only its own data sector and its own directory entry.
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!fd.valid()) return errno_error("writing {}", path);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return errno_error("writing {}", path);
+  created = created || st.st_size == 0;
+  crash_point("opened " + path);
+  if (::pwrite(fd.get(), text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()))
+    return errno_error("writing {}", path);
+  // A record of another size (damaged, or written by an older lota) is cut to its size once.
+  if (st.st_size > static_cast<off_t>(text.size()) && ::ftruncate(fd.get(), static_cast<off_t>(text.size())) != 0)
+    return errno_error("writing {}", path);
+  if (::fsync(fd.get()) != 0) return errno_error("writing {}", path);
+  crash_point("wrote " + path);
+  if (created) LOTA_TRY(fsync_dir(parent));
+  return {};
+}
+
 std::optional<BootEnv> read_boot_env(const std::string& dir) {
   Copy a = read_copy(dir, 0), b = read_copy(dir, 1);
   if (a.env && b.env) return a.env->seq >= b.env->seq ? a.env : b.env;
@@ -113,26 +150,16 @@ Status write_boot_env(const std::string& dir, BootEnv env) {
   env.seq = newest + 1;
   // In place, not write-temp/rename: FAT renames are not atomic, and the other copy is the
   // safety net while this one is being written.
-  std::string path = dir + "/" + kCopies[target];
-  std::string text = format_boot_env(env);
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!fd.valid()) return errno_error("writing {}", path);
-  crash_point("truncated " + path);
-  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) || ::fsync(fd.get()) != 0)
-    return errno_error("writing {}", path);
-  crash_point("wrote " + path);
-  UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dfd.valid()) ::fsync(dfd.get());
-  return {};
+  return write_boot_record(dir, kCopies[target], format_boot_env(env));
 }
 
 namespace {
 
-Status remove_count(const std::string& dir) {
-  std::string count = dir + "/" + kBootCountFile;
-  if (::unlink(count.c_str()) == 0) return fsync_dir(dir);
-  if (errno != ENOENT) return errno_error("removing {}", count);
-  return {};
+// U-Boot's `env export -t -s 0x200` of a count that matches no set (NUL padded).
+Status reset_count(const std::string& dir) {
+  std::string text = "lota_count=0\nlota_count_set=\n";
+  text.resize(kBootRecordSize, '\0');
+  return write_boot_record(dir, kBootCountFile, text);
 }
 
 }  // namespace
@@ -140,14 +167,14 @@ Status remove_count(const std::string& dir) {
 Status activate_boot_set(const std::string& dir, const std::string& set, const std::string& fallback, bool trial) {
   // A new trial starts from no count. Without a trial the count is left alone: it remembers
   // the attempts of a set that failed, should a torn env copy ever bring that trial back.
-  if (trial) LOTA_TRY(remove_count(dir));
+  if (trial) LOTA_TRY(reset_count(dir));
   return write_boot_env(dir, BootEnv{0, set, fallback, trial});
 }
 
 Status close_trial(const std::string& dir, const std::string& set, const std::string& fallback) {
-  LOTA_TRY(write_boot_env(dir, BootEnv{0, set, fallback, false}));
-  // After the env: a count a cut leaves here is one the boot script ignores (no trial).
-  return remove_count(dir);
+  // The count stays: without a trial the boot script ignores it, and the next trial resets it.
+  // One write, one unit touched.
+  return write_boot_env(dir, BootEnv{0, set, fallback, false});
 }
 
 }  // namespace lota

@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -37,16 +38,47 @@ TEST_CASE("boot env: two copies, newest valid wins, writes alternate") {
   REQUIRE(e);
   CHECK(e->seq == 2);
   CHECK(e->bootset == "boot.2");
-  CHECK(test::read_text(dir + "/lota-env.a").find("boot.1") != std::string::npos);  // seq 1 kept
+  CHECK(test::read_text(dir + "/" + kBootEnvCopyA).find("boot.1") != std::string::npos);  // seq 1 kept
   // A torn write of the newest copy: the older valid one is used.
-  REQUIRE(write_file_atomic(dir + "/lota-env.b", "lota_seq=3\nlota_boot").ok());
+  REQUIRE(write_file_atomic(dir + "/" + kBootEnvCopyB, "lota_seq=3\nlota_boot").ok());
   e = read_boot_env(dir);
   REQUIRE(e);
   CHECK(e->bootset == "boot.1");
   // The next write replaces the torn copy, not the good one.
   REQUIRE(write_boot_env(dir, BootEnv{0, "boot.2", "boot.1"}).ok());
   CHECK(read_boot_env(dir)->seq == 2);
-  CHECK(test::read_text(dir + "/lota-env.a").find("boot.1") != std::string::npos);
+  CHECK(test::read_text(dir + "/" + kBootEnvCopyA).find("boot.1") != std::string::npos);
+  test::sh("rm -rf " + dir);
+}
+
+TEST_CASE("#13.3 boot env records: fixed size, rewritten in place, each in a directory of its own",
+          "[never-brick][bootenv]") {
+  // On FAT, a file truncated and rewritten gets its clusters freed and allocated again: FAT-table
+  // sectors that every file depends on are rewritten. A record of one size written over itself
+  // keeps its inode, its size and its blocks: the only writes are its data and its own entry.
+  std::string dir = test::sh_out("mktemp -d");
+  REQUIRE(write_boot_env(dir, BootEnv{0, "boot.1", ""}).ok());
+  REQUIRE(write_boot_env(dir, BootEnv{0, "boot.2", "boot.1"}).ok());
+  REQUIRE(activate_boot_set(dir, "boot.1", "boot.2", true).ok());
+  struct stat before[3], after[3];
+  const std::string names[3] = {kBootEnvCopyA, kBootEnvCopyB, kBootCountFile};
+  for (int i = 0; i < 3; ++i) REQUIRE(::stat((dir + "/" + names[i]).c_str(), &before[i]) == 0);
+  for (int n = 0; n < 5; ++n) {
+    REQUIRE(activate_boot_set(dir, n % 2 ? "boot.1" : "boot.2", n % 2 ? "boot.2" : "boot.1", true).ok());
+    REQUIRE(close_trial(dir, n % 2 ? "boot.1" : "boot.2", n % 2 ? "boot.2" : "boot.1").ok());
+  }
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(::stat((dir + "/" + names[i]).c_str(), &after[i]) == 0);
+    INFO(names[i]);
+    CHECK(after[i].st_ino == before[i].st_ino);
+    CHECK(after[i].st_size == static_cast<off_t>(kBootRecordSize));
+  }
+  // Three directories, one record each: no directory sector is shared between them.
+  for (const char* d : {"env.a", "env.b", "count"})
+    CHECK(test::sh_out("ls -A " + dir + "/" + d + " | wc -l") == "1");
+  CHECK(read_boot_env(dir)->seq == 13);
+  CHECK(format_boot_env(BootEnv{UINT64_MAX, std::string(32, 'x'), std::string(32, 'y'), true}).size() ==
+        kBootRecordSize);
   test::sh("rm -rf " + dir);
 }
 
@@ -54,7 +86,8 @@ TEST_CASE("boot trial: lota-init closes a trial that booted, sees a fallback, el
   std::string dir = test::sh_out("mktemp -d");
   auto count_file = dir + "/" + kBootCountFile;
   REQUIRE(write_boot_env(dir, BootEnv{0, "boot.2", "boot.1", true}).ok());
-  REQUIRE(write_file_atomic(count_file, "lota_count_set=boot.2\nlota_count=1\n").ok());
+  REQUIRE(write_boot_record(dir, kBootCountFile, "lota_count_set=boot.2\nlota_count=1\n").ok());
+  std::string count_text = test::read_text(count_file);
   // The trial env round-trips.
   REQUIRE(read_boot_env(dir)->trial);
   auto part = BootPartition::at(dir);
@@ -65,7 +98,8 @@ TEST_CASE("boot trial: lota-init closes a trial that booted, sees a fallback, el
   CHECK(read_boot_env(dir)->trial);
   CHECK(::access(count_file.c_str(), F_OK) == 0);
   // boot.2 booted: classified (nothing written yet); closed just before switch_root: the env
-  // says confirmed and the count is gone; a second close has nothing to do.
+  // says confirmed; the count is left alone (ignored without a trial); a second close has
+  // nothing to do.
   CHECK(classify_boot_trial(dir, "boot.2") == BootTrial::confirmed);
   CHECK(read_boot_env(dir)->trial);
   CHECK_FALSE(close_boot_trial(part, "boot.1").value());
@@ -74,7 +108,7 @@ TEST_CASE("boot trial: lota-init closes a trial that booted, sees a fallback, el
   CHECK_FALSE(e->trial);
   CHECK(e->bootset == "boot.2");
   CHECK(e->fallback == "boot.1");
-  CHECK(::access(count_file.c_str(), F_OK) != 0);
+  CHECK(test::read_text(count_file) == count_text);
   CHECK(classify_boot_trial(dir, "boot.2") == BootTrial::none);
   CHECK_FALSE(close_boot_trial(part, "boot.2").value());
   // The fallback of a confirmed set: the active set did not load, no verdict on its version.

@@ -106,9 +106,9 @@ TEST_CASE("#13.3 no reboot when the env cannot be written during a fallback (it 
   // boot.2's kernel panics three times: the boot script counts, then boots boot.1.
   for (int i = 0; i < 3; ++i) REQUIRE(rig.uboot_boot() == "boot.2");
   // ... and the env cannot be written now (the stand-in boot partition is ext4: immutable files).
-  rig.on_boot_partition("chattr +i lota-env.a lota-env.b");
+  rig.on_boot_partition("chattr +i env.a/lota-env env.b/lota-env");
   std::string out = boot(rig, c, "fallback");
-  rig.on_boot_partition("chattr -i lota-env.a lota-env.b");
+  rig.on_boot_partition("chattr -i env.a/lota-env env.b/lota-env");
   CHECK(has(out, "[booted boot.1]"));
   CHECK_FALSE(has(out, "reboot into"));
   CHECK(rig.state().deployed->version == "1.0");  // the rootfs that boot.1's kernel belongs to

@@ -184,9 +184,13 @@ std::string UpdateRig::uboot_boot(int limit) {
     if (count >= limit && !env->fallback.empty()) {
       set = env->fallback;
     } else {
-      REQUIRE(write_file_atomic(b + "/" + kBootCountFile,
-                                fmt::format("lota_count_set={}\nlota_count={}\n", set, count + 1))
-                  .ok());
+      // env export -t -s 0x200 and fatwrite of 0x200 bytes: in place; fatwrite cannot create
+      // the directory, and an attempt it cannot count boots the fallback.
+      std::string text = fmt::format("lota_count={}\nlota_count_set={}\n", count + 1, set);
+      text.resize(kBootRecordSize, '\0');
+      bool dir_there = ::access((b + "/count").c_str(), F_OK) == 0;
+      if ((!dir_there || !write_boot_record(b, kBootCountFile, text).ok()) && !env->fallback.empty())
+        set = env->fallback;
     }
   }
   REQUIRE(sh("umount " + b) == 0);

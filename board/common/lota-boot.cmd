@@ -5,14 +5,16 @@
 # lota_wdt and lota_wdt_ms (the watchdog device and its timeout).
 setenv lota_bootlimit 3
 
-# Each copy: valid when its last line is lota_crc=<8 hex digits> (18 bytes) and the CRC-32 of
-# everything before that line matches. A torn copy (power cut mid-write) is skipped.
+# Each copy (env.a/lota-env, env.b/lota-env: one 512-byte record each, in a directory of its
+# own, so that no write of one touches a sector of the other): valid when its last line is
+# lota_crc=<8 hex digits> (18 bytes) and the CRC-32 of everything before that line matches.
+# A torn copy (power cut mid-write) is skipped.
 setenv a_ok 0
 setenv b_ok 0
 for copy in a b; do
   setenv lota_seq; setenv lota_bootset; setenv lota_fallback; setenv lota_trial 0; setenv lota_crc
   setenv l_valid 0
-  if load ${lota_dev} ${lota_addr} lota-env.${copy}; then
+  if load ${lota_dev} ${lota_addr} env.${copy}/lota-env; then
     if test 0x${filesize} -gt 0x12; then
       setexpr lota_len ${filesize} - 12
       env import -t ${lota_addr} ${filesize}
@@ -25,7 +27,7 @@ for copy in a b; do
         setenv ${copy}_trial ${lota_trial}
       fi
     fi
-    if test ${l_valid} = 0; then echo "lota: lota-env.${copy} is torn or corrupt: ignored"; fi
+    if test ${l_valid} = 0; then echo "lota: env.${copy}/lota-env is torn or corrupt: ignored"; fi
   fi
 done
 setenv use none
@@ -41,14 +43,16 @@ else
   echo "lota: no valid boot env: booting boot.1 (factory)"
   setenv l_set boot.1; setenv l_fb; setenv l_trial 0; setenv l_seq 0
 fi
-echo "lota: boot env lota-env.${use} seq ${l_seq}: set ${l_set}, fallback ${l_fb}, trial ${l_trial}"
+echo "lota: boot env env.${use}/lota-env seq ${l_seq}: set ${l_set}, fallback ${l_fb}, trial ${l_trial}"
 
-# Boot counting for a set on trial; past the limit, the fallback.
+# Boot counting for a set on trial; past the limit, the fallback. The counter is a 512-byte
+# record too (count/lota-count), written whole over itself: U-Boot's fatwrite of a file that
+# keeps its size rewrites its own cluster and directory entry in place, no FAT-table sector.
 setenv l_boot ${l_set}
 setenv l_count 0
 if test "${l_trial}" = 1; then
   setenv lota_count_set; setenv lota_count
-  if load ${lota_dev} ${lota_addr} lota-count; then env import -t ${lota_addr} ${filesize}; fi
+  if load ${lota_dev} ${lota_addr} count/lota-count; then env import -t ${lota_addr} ${filesize}; fi
   if test "${lota_count_set}" = "${l_set}" && test -n "${lota_count}"; then setenv l_count ${lota_count}; fi
   if test ${l_count} -ge ${lota_bootlimit} && test -n "${l_fb}"; then
     echo "lota: boot set ${l_set} failed ${l_count} times: booting the fallback ${l_fb}"
@@ -57,9 +61,14 @@ if test "${l_trial}" = 1; then
     setexpr l_count ${l_count} + 1
     setenv lota_count_set ${l_set}
     setenv lota_count ${l_count}
-    env export -t ${lota_addr} lota_count_set lota_count
-    fatwrite ${lota_dev} ${lota_addr} lota-count ${filesize}
-    echo "lota: boot set ${l_set} on trial: attempt ${l_count} of ${lota_bootlimit}"
+    env export -t -s 0x200 ${lota_addr} lota_count_set lota_count
+    if fatwrite ${lota_dev} ${lota_addr} count/lota-count 0x200; then
+      echo "lota: boot set ${l_set} on trial: attempt ${l_count} of ${lota_bootlimit}"
+    elif test -n "${l_fb}"; then
+      # An attempt that cannot be counted could repeat for ever: the fallback instead.
+      echo "lota: cannot count attempt ${l_count} of boot set ${l_set}: booting the fallback ${l_fb}"
+      setenv l_boot ${l_fb}
+    fi
   fi
 fi
 
