@@ -74,8 +74,7 @@ TEST_CASE("#13.3 boot env records: fixed size, rewritten in place, each in a dir
     CHECK(after[i].st_size == static_cast<off_t>(kBootRecordSize));
   }
   // Three directories, one record each: no directory sector is shared between them.
-  for (const char* d : {"env.a", "env.b", "count"})
-    CHECK(test::sh_out("ls -A " + dir + "/" + d + " | wc -l") == "1");
+  for (const char* d : {"env.a", "env.b", "count"}) CHECK(test::sh_out("ls -A " + dir + "/" + d + " | wc -l") == "1");
   CHECK(read_boot_env(dir)->seq == 13);
   CHECK(format_boot_env(BootEnv{UINT64_MAX, std::string(32, 'x'), std::string(32, 'y'), true}).size() ==
         kBootRecordSize);
