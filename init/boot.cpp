@@ -15,6 +15,7 @@
 #include "log.hpp"
 #include "modules.hpp"
 #include "mount.hpp"
+#include "root_partition.hpp"
 #include "switch_root.hpp"
 #include "update.hpp"
 #include "version.hpp"
@@ -123,7 +124,7 @@ Error boot(const Config& config) {
   if (!device) return device.error();
   log::info("root device {} is ready", *device);
 
-  if (auto st = mount_device(*device, kPartMount, config.rootfstype, 0, config.rootflags); !st) return st.error();
+  if (auto st = mount_root_partition(*device, kPartMount, config.rootfstype, config.rootflags); !st) return st.error();
   log::info("mounted {} on {}", *device, kPartMount);
 
   auto outcome = run_update_flow(config, Layout{kPartMount, config.sysroot}, "/proc/self/exe");

@@ -14,6 +14,7 @@
 #include "file.hpp"
 #include "layout.hpp"
 #include "pull_job.hpp"
+#include "root_partition.hpp"
 #include "repo.hpp"
 #include "state.hpp"
 #include "update.hpp"
@@ -29,7 +30,7 @@ int usage() {
   std::fprintf(stderr,
                "usage: lota [--root DIR] status [--json] | mark-good | rollback | --version\n"
                "       lota check --remote URL [--branch B] [--ca FILE] [--cert FILE --key FILE] [--timeout S]\n"
-               "       lota --root DIR boot-flow [--config FILE] [--cmdline TEXT] [--boot-mount DIR]\n"
+               "       lota --root DIR boot-flow [--config FILE] [--cmdline TEXT] [--boot-mount DIR] [--device DEV]\n"
                "  --root DIR   the mounted root partition (default %s)\n",
                kDefaultPart);
   return 2;
@@ -132,10 +133,11 @@ int request_rollback(const Layout& l) {
 }
 
 // lota --root DIR boot-flow: the update flow lota-init runs at boot (recovery, trial, check,
-// pull, deploy, boot set), on a root partition mounted at DIR. For the host tests (which cut
-// it short at every durable step) and image tooling; not for a running system's own root.
+// pull, deploy, boot set), on a root partition mounted at DIR (with --device DEV, mounted there
+// first as lota-init mounts it). For the host tests (which cut it short at every durable step,
+// or give it every block-level crash state) and image tooling; not for a running system's root.
 int boot_flow(Layout l, const std::vector<std::string>& args) {
-  std::string conf_text, cmdline;
+  std::string conf_text, cmdline, device;
   for (size_t i = 0; i + 1 < args.size(); i += 2) {
     const std::string &k = args[i], &v = args[i + 1];
     if (k == "--config") {
@@ -146,6 +148,8 @@ int boot_flow(Layout l, const std::vector<std::string>& args) {
       cmdline = v;
     } else if (k == "--boot-mount") {
       l.boot_mount = v;
+    } else if (k == "--device") {
+      device = v;
     } else {
       return usage();
     }
@@ -153,6 +157,10 @@ int boot_flow(Layout l, const std::vector<std::string>& args) {
   if (args.size() % 2 != 0) return usage();
   auto loaded = load_config(conf_text, parse_cmdline(cmdline));
   for (const auto& w : loaded.warnings) std::fprintf(stderr, "lota: %s\n", w.c_str());
+  // --device: mount the root partition from it first, the way lota-init does.
+  if (!device.empty())
+    if (auto st = mount_root_partition(device, l.part, loaded.config.rootfstype, loaded.config.rootflags); !st)
+      return fail(st.error().message);
   auto out = run_update_flow(loaded.config, l, "/proc/self/exe");
   fmt::print("boot-flow: {}\n", out.summary);
   if (!out.reboot_into.empty()) fmt::print("boot-flow: reboot into boot set {}\n", out.reboot_into);

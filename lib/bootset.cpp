@@ -63,13 +63,18 @@ Status add_file(std::vector<BootFile>& files, const std::string& deployment, con
   return {};
 }
 
-// Copies in fixed-size blocks (a kernel is megabytes; PID 1 never holds a whole one in memory).
+// Copies in fixed-size blocks (a kernel is megabytes; PID 1 never holds a whole one in memory),
+// straight to the file's name and synced there. No temp file and rename: on FAT a rename is
+// not atomic, and vfat writes the renamed file's new directory entry with size 0 and no first
+// cluster, filling them in only when the inode is written back, later: a power cut after the
+// env names the set then leaves files that U-Boot loads as empty (found by the block-level crash
+// states, tests/blockcrash). Written in place, fsync writes the entry with the file. Nothing
+// points at the set while it is written; its manifest, written last, says it is complete.
 Status copy_synced(const std::string& from, const std::string& to) {
   UniqueFd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!in.valid()) return errno_error("reading {}", from);
-  std::string tmp = to + ".tmp";
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!fd.valid()) return errno_error("writing {}", tmp);
+  UniqueFd fd(::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd.valid()) return errno_error("writing {}", to);
   char buf[65536];
   for (;;) {
     ssize_t n = ::read(in.get(), buf, sizeof buf);
@@ -79,15 +84,12 @@ Status copy_synced(const std::string& from, const std::string& to) {
     for (ssize_t off = 0; off < n;) {
       ssize_t w = ::write(fd.get(), buf + off, static_cast<size_t>(n - off));
       if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) return errno_error("writing {} (boot partition full?)", tmp);
+      if (w <= 0) return errno_error("writing {} (boot partition full?)", to);
       off += w;
     }
   }
-  if (::fsync(fd.get()) != 0) return errno_error("syncing {}", tmp);
-  crash_point("wrote " + tmp);
-  // Not atomic on FAT; it need not be: the env does not point at this set yet.
-  if (::rename(tmp.c_str(), to.c_str()) != 0) return errno_error("renaming {}", tmp);
-  crash_point("renamed to " + to);
+  if (::fsync(fd.get()) != 0) return errno_error("syncing {}", to);
+  crash_point("wrote " + to);
   return {};
 }
 
@@ -212,8 +214,11 @@ Result<std::string> install_boot_set(BootPartition& part, const std::string& dep
   std::string dir = boot + "/" + target;
   LOTA_TRY(clear_set(dir));
   for (const auto& f : *files) LOTA_TRY(copy_synced(deployment + "/" + f.rel, dir + "/" + f.name));
-  LOTA_TRY(fsync_dir(dir));                                  // the files' entries before the manifest's
-  LOTA_TRY(write_file_atomic(dir + "/lota-set", manifest));  // last: the set is complete
+  LOTA_TRY(fsync_dir(dir));  // the files' entries before the manifest's
+  // Last: the set is complete. In place for the reason above; a torn manifest does not match
+  // the wanted one, so the set counts as incomplete and is written again.
+  LOTA_TRY(write_file_synced(dir + "/lota-set", manifest));
+  LOTA_TRY(fsync_dir(dir));
   // Fresh files have never booted: always on trial until lota-init runs from them.
   LOTA_TRY(activate_boot_set(boot, target, keep, true));
   return fmt::format("boot set {} installed and active ({} files), {} kept as fallback", target, files->size(), keep);

@@ -44,6 +44,15 @@ Status fsync_dir(const std::string& dir) {
   return {};
 }
 
+Status write_file_synced(const std::string& path, std::string_view content, unsigned mode) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+  if (!fd.valid()) return errno_error("creating {}", path);
+  LOTA_TRY(write_all(fd.get(), content, path));
+  if (::fsync(fd.get()) != 0) return errno_error("syncing {}", path);
+  crash_point("wrote " + path);
+  return {};
+}
+
 Status write_file_atomic(const std::string& path, std::string_view content, unsigned mode) {
   auto slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));

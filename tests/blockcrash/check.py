@@ -1,0 +1,322 @@
+#!/usr/bin/env python3
+"""tests/blockcrash/check.py RECORDING --phase update|trial [--tears N] [--seed S] [--every N]
+[--jobs N] [--only NAME] [--out FILE]: rebuilds every crash state of one recorded boot
+(qemu/block-crash-record; replay.py) and lives each the way the device would:
+
+  1. the FAT as U-Boot reads it (uboot.py): some set must load, and its files must be a whole
+     version's (1.0's or 2.1's); a set holding 2.1's new files is active only on trial (in the
+     update boot, where nothing has confirmed it yet);
+  2. lota's boot flow on the host (`lota boot-flow`, as lota-init runs it) against the state's
+     own root partition (a loop device; the kernel replays the ext4 journal at mount) and a copy
+     of its boot partition (an ext4 stand-in: this host's kernel has no vfat), with lota.bootset=
+     and lota.bootcount= as U-Boot passes them and lota.verify=full; when it reboots, U-Boot's
+     decision again on what it wrote, and so on (at most 4 boots);
+  3. then: the deployed version's files verified against its commit (0 damaged, 0 corrupt
+     objects), the kernel that switched root is the deployed version's, the journal's deployed
+     commit is the repo's lota/deployed ref, the update completed (2.1 deployed: the server has
+     it), and e2fsck finds the root file system clean.
+
+Must run as root in a private mount namespace (the driver, qemu/block-crash-tests, uses unshare).
+Prints one JSON line per state and a summary; exit status 1 when any state failed."""
+import argparse
+import concurrent.futures
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import replay  # noqa: E402
+import uboot  # noqa: E402
+from fat import Fat  # noqa: E402
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+MAX_BOOTS = 4
+
+
+def sh(*args, **kw):
+    return subprocess.run(args, capture_output=True, text=True, **kw)
+
+
+class FatReader:
+    def __init__(self, fat):
+        self.fat = fat
+
+    def read(self, path):
+        return self.fat.read(path)
+
+
+def fat_tree(fat, cluster=0, prefix=""):
+    """[(path, is_dir)] of every entry, parents first"""
+    out = []
+    for name, first, is_dir, _slots, _size in fat.entries(cluster):
+        out.append((prefix + name, is_dir))
+        if is_dir:
+            out += fat_tree(fat, first, prefix + name + "/")
+    return out
+
+
+class Recording:
+    def __init__(self, path, phase):
+        self.path = path
+        self.phase = phase
+        self.base = os.path.join(path, "factory.img" if phase == "update" else "after-update.img")
+        self.reqs = replay.requests(os.path.join(path, f"{phase}.writes"))
+        self.p1 = replay.write_log.extent(self.base, 1)
+        self.p2 = replay.write_log.extent(self.base, 2)
+        # The two versions' boot files, from the factory's boot.1 and the final image's boot.2.
+        self.versions = {}
+        for image, name, version in (("factory.img", "boot.1", "1.0"), ("after-trial.img", "boot.2", "2.1")):
+            files = uboot.set_files(FatReader(self.fat_of(os.path.join(path, image))), name)
+            if files is None:
+                sys.exit(f"check: {image} has no complete {name}")
+            self.versions[files] = version
+
+    def fat_of(self, image):
+        with open(image, "rb") as f:
+            f.seek(self.p1[0] * 512)
+            return Fat(f.read(self.p1[1] * 512))
+
+    def version_of(self, files):
+        return self.versions.get(files) if files else None
+
+
+class StateCheck:
+    def __init__(self, rec, work, name, k, j, conf, full):
+        self.rec, self.work, self.name, self.k, self.j, self.conf, self.full = rec, work, name, k, j, conf, full
+        self.problems, self.boots, self.loops = [], [], []
+        self.lota = os.path.join(TOP, "build", "host", "init", "lota-init")
+
+    def problem(self, text):
+        self.problems.append(text)
+
+    def run(self):
+        t0 = time.monotonic()
+        image = os.path.join(self.work, "state.img")
+        shutil.copyfile(self.rec.base, image)
+        replay.apply(image, self.rec.reqs, self.k, self.j)
+        try:
+            self.live(image)
+        finally:
+            for mnt in ("root", "bootmnt", "standin-read"):
+                sh("umount", "-l", os.path.join(self.work, mnt))
+            for loop in self.loops:
+                sh("losetup", "-d", loop)
+        return {"state": self.name, "phase": self.rec.phase, "full": self.full, "boots": self.boots,
+                "problems": self.problems, "seconds": round(time.monotonic() - t0, 2)}
+
+    def live(self, image):
+        try:
+            fat = self.rec.fat_of(image)
+        except ValueError as e:
+            return self.problem(f"the FAT boot partition is unreadable: {e}")
+        d = self.uboot_decides(FatReader(fat), raw=True)
+        if d is None or not self.full:
+            return
+        standin = self.standin_from(fat, d)
+        if standin is None:
+            return
+        root = self.attach(image, self.rec.p2)
+        mnt = os.path.join(self.work, "root")
+        os.makedirs(mnt, exist_ok=True)
+        for _ in range(MAX_BOOTS):
+            # lota mounts the root partition itself (--device), as lota-init does at boot.
+            reboot = self.boot_flow(mnt, standin, d, root)
+            if reboot is None:
+                break
+            sh("umount", mnt)
+            d = self.uboot_on_standin(standin)
+            if d is None:
+                return
+        else:
+            return self.problem(f"still rebooting after {MAX_BOOTS} boots")
+        if self.problems:
+            return
+        self.judge(mnt, standin)
+        sh("umount", mnt)
+        r = sh("e2fsck", "-fn", root)
+        if r.returncode != 0:
+            self.problem(f"e2fsck: the root file system is not clean: {r.stdout.strip().splitlines()[-1:]}")
+
+    def uboot_decides(self, reader, raw=False):
+        d = uboot.decide(reader)
+        if d["boot"] is None:
+            self.problem(f"U-Boot finds no set that loads (env {d['env']}: {d['set']}, fallback {d['fallback']})")
+            return None
+        version = self.rec.version_of(uboot.set_files(reader, d["boot"]))
+        d["version"] = version
+        self.boots.append({"env": d["env"], "seq": d["seq"], "set": d["set"], "trial": d["trial"],
+                           "count": d["count"], "boot": d["boot"], "kernel": version})
+        if version is None:
+            on_trial = d["trial"] and d["boot"] == d["set"]
+            self.problem(f"set {d['boot']} loads but its files are no version's" +
+                         (" (on trial: it would be counted)" if on_trial else " and it is not on trial: a boot loop"))
+            return None
+        active = self.rec.version_of(uboot.set_files(reader, d["set"]))
+        if raw and self.rec.phase == "update" and active == "2.1" and not d["trial"]:
+            self.problem(f"the new set {d['set']} (2.1) is active without a trial")
+        return d
+
+    def standin_from(self, fat, d):
+        root = os.path.join(self.work, "standin")
+        shutil.rmtree(root, ignore_errors=True)
+        os.makedirs(root)
+        for path, is_dir in fat_tree(fat):
+            target = os.path.join(root, path)
+            if is_dir:
+                os.makedirs(target, exist_ok=True)
+                continue
+            data = fat.read(path)
+            if data is not None:
+                with open(target, "wb") as f:
+                    f.write(data)
+        if d["count_record"] is not None:
+            os.makedirs(os.path.join(root, "count"), exist_ok=True)
+            with open(os.path.join(root, "count", "lota-count"), "wb") as f:
+                f.write(d["count_record"])
+        img = os.path.join(self.work, "standin.img")
+        if os.path.exists(img):
+            os.unlink(img)
+        r = sh("mkfs.ext4", "-q", "-F", "-d", root, img, "48M")
+        if r.returncode != 0:
+            self.problem(f"mkfs.ext4 of the boot stand-in: {r.stderr.strip()}")
+            return None
+        return self.attach(img, None)
+
+    def attach(self, image, extent):
+        args = ["losetup", "--find", "--show"]
+        if extent:
+            args += ["-o", str(extent[0] * 512), "--sizelimit", str(extent[1] * 512)]
+        loop = sh(*args, image).stdout.strip()
+        self.loops.append(loop)
+        return loop
+
+    def boot_flow(self, mnt, standin, d, root):
+        conf = os.path.join(self.work, "lota.conf")
+        with open(conf, "w") as f:
+            f.write(self.conf + f"boot={standin}\n")
+        cmdline = f"lota.bootset={d['boot']} lota.bootcount={d['count']} lota.verify=full"
+        r = subprocess.run(["lota", "--root", mnt, "boot-flow", "--config", conf, "--cmdline", cmdline, "--boot-mount",
+                            os.path.join(self.work, "bootmnt"), "--device", root], executable=self.lota,
+                           capture_output=True, text=True, timeout=300)
+        out = r.stdout + r.stderr
+        self.boots[-1]["flow"] = [line for line in out.splitlines() if line.startswith("boot-flow:")][-1:]
+        self.last_flow = out
+        if r.returncode != 0:
+            self.problem(f"lota boot-flow exited {r.returncode}: {out.strip().splitlines()[-1:]}")
+            return None
+        for line in out.splitlines():
+            if line.startswith("boot-flow: reboot into boot set "):
+                return line.rsplit(" ", 1)[1]
+        self.switched_with = d["version"]
+        return None
+
+    def uboot_on_standin(self, standin):
+        mnt = os.path.join(self.work, "standin-read")
+        os.makedirs(mnt, exist_ok=True)
+        sh("mount", standin, mnt)
+        try:
+            d = self.uboot_decides(uboot.DirReader(mnt))
+            if d and d["count_record"] is not None:
+                with open(os.path.join(mnt, "count", "lota-count"), "wb") as f:
+                    f.write(d["count_record"])
+                    os.fsync(f.fileno())
+            return d
+        finally:
+            sh("umount", mnt)
+
+    def judge(self, mnt, standin):
+        out = self.last_flow
+        if "0 damaged, 0 corrupt objects" not in out:
+            verify = [line for line in out.splitlines() if "verify:" in line]
+            self.problem(f"lota.verify=full did not pass: {verify[-1:] or 'no verify line'}")
+        st = sh(self.lota, "--root", mnt, "status", "--json")
+        try:
+            status = json.loads(st.stdout)
+        except ValueError:
+            return self.problem(f"lota status --json: {st.stdout.strip()[:200]} {st.stderr.strip()[:200]}")
+        deployed = (status.get("deployed") or {})
+        version = deployed.get("version")
+        self.boots[-1]["deployed"] = version
+        if version != getattr(self, "switched_with", None):
+            self.problem(f"the kernel of {getattr(self, 'switched_with', None)} switched root into {version}")
+        if version != "2.1":
+            self.problem(f"the update did not complete on the boots after the cut: {version} deployed")
+        try:
+            with open(os.path.join(mnt, "ostree/repo/refs/heads/lota/deployed")) as f:
+                ref = f.read().strip()
+            if ref != deployed.get("commit"):
+                self.problem(f"lota/deployed is {ref[:12]}, the journal says {str(deployed.get('commit'))[:12]}")
+        except OSError as e:
+            self.problem(f"no lota/deployed ref: {e}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("recording")
+    ap.add_argument("--phase", choices=("update", "trial"), required=True)
+    ap.add_argument("--tears", type=int, default=4)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--every", type=int, default=1, help="check every Nth state (the quick variant)")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--only")
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--out")
+    ap.add_argument("--emit", metavar="IMAGE", help="with --only: write that state's SD image, print U-Boot's decision")
+    a = ap.parse_args()
+    rec = Recording(a.recording, a.phase)
+    all_states = replay.states(rec.reqs, a.tears, a.seed)
+    if a.emit:
+        state = next((s for s in all_states if s[0] == a.only), None)
+        if not state:
+            sys.exit(f"check: no state '{a.only}'")
+        shutil.copyfile(rec.base, a.emit)
+        replay.apply(a.emit, rec.reqs, state[1], state[2])
+        d = uboot.decide(FatReader(rec.fat_of(a.emit)))
+        print(json.dumps({k: v for k, v in d.items() if k != "count_record"}))
+        return
+    # U-Boot's view of every state (cheap); lota's boot flow on every Nth (--every).
+    chosen = [(s, bool(a.only) or i % a.every == 0) for i, s in enumerate(all_states) if not a.only or s[0] == a.only]
+    with open(os.path.join(a.recording, "lota.conf")) as f:
+        conf = f.read() + f"remote=http://127.0.0.1:{a.port}\nip=off\n"
+    writes = sum(len(d) // 512 for _, d in rec.reqs)
+    print(f"check: {a.phase} boot: {len(rec.reqs)} requests ({writes} sector writes), {len(all_states)} states, "
+          f"U-Boot's choice checked in all, lota's boot flow in {sum(1 for _, f in chosen if f)}, {a.jobs} jobs",
+          flush=True)
+    works = [tempfile.mkdtemp(prefix=f"blockcrash-{a.phase}-{i}-") for i in range(a.jobs)]
+    free = list(works)
+    results = []
+    out = open(a.out, "a") if a.out else None
+
+    def one(item):
+        (name, k, j), full = item
+        work = free.pop()
+        try:
+            return StateCheck(rec, work, name, k, j, conf, full).run()
+        finally:
+            free.append(work)
+
+    t0 = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(a.jobs) as pool:
+        for r in pool.map(one, chosen):
+            results.append(r)
+            line = json.dumps(r)
+            if r["problems"] or a.only or r["full"]:
+                print(line if r["problems"] or a.only else f"ok {r['state']} ({r['seconds']} s)", flush=True)
+            if out:
+                out.write(line + "\n")
+    for w in works:
+        shutil.rmtree(w, ignore_errors=True)
+    failed = [r for r in results if r["problems"]]
+    print(json.dumps({"summary": a.phase, "requests": len(rec.reqs), "sector_writes": writes,
+                      "states": len(all_states), "checked": len(results),
+                      "boot_flow_checked": sum(1 for r in results if r["full"]), "failed": len(failed),
+                      "seconds": round(time.monotonic() - t0, 1)}))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
