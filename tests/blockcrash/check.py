@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""tests/blockcrash/check.py RECORDING --phase update|trial [--tears N] [--seed S] [--every N]
-[--jobs N] [--only NAME] [--out FILE]: rebuilds every crash state of one recorded boot
-(qemu/block-crash-record; replay.py) and lives each the way the device would:
+"""tests/blockcrash/check.py RECORDING --phase update|trial --port P [--tears N] [--seed S]
+[--every N] [--jobs N] [--only NAME [--emit IMAGE]] [--out FILE]: rebuilds every crash state of
+one recorded boot (qemu/block-crash-record; replay.py: the SD model, or the cached-eMMC model
+when the guest flushed) and lives each the way the device would. Every state gets step 1, every
+Nth (--every) all three:
 
   1. the FAT as U-Boot reads it (uboot.py): some set must load, and its files must be a whole
      version's (1.0's or 2.1's); a set holding 2.1's new files is active only on trial (in the
@@ -63,10 +65,17 @@ class Recording:
     def __init__(self, path, phase):
         self.path = path
         self.phase = phase
-        self.base = os.path.join(path, "factory.img" if phase == "update" else "after-update.img")
-        self.reqs = replay.requests(os.path.join(path, f"{phase}.writes"))
+        self.base = os.path.join(path, f"before-{phase}.img")  # the image the log starts from
+        log = os.path.join(path, f"{phase}.writes")
+        # The cached-eMMC model where the guest saw a cache (it flushed), else the SD model.
+        self.eps = replay.epochs(log)
+        self.model = "emmc" if len(self.eps) > 2 else "sd"
+        self.reqs = replay.requests(log)
         self.p1 = replay.write_log.extent(self.base, 1)
         self.p2 = replay.write_log.extent(self.base, 2)
+        with open(self.base, "rb") as f:
+            f.seek(self.p1[0] * 512)
+            self.p1_base = f.read(self.p1[1] * 512)
         # The two versions' boot files, from the factory's boot.1 and the final image's boot.2.
         self.versions = {}
         for image, name, version in (("factory.img", "boot.1", "1.0"), ("after-trial.img", "boot.2", "2.1")):
@@ -74,6 +83,18 @@ class Recording:
             if files is None:
                 sys.exit(f"check: {image} has no complete {name}")
             self.versions[files] = version
+
+    def p1_state(self, writes):
+        """the boot partition's bytes in the state made of `writes`"""
+        disk = bytearray(self.p1_base)
+        lo, hi = self.p1[0], self.p1[0] + self.p1[1]
+        for sector, data in writes:
+            n = len(data) // 512
+            if sector + n <= lo or sector >= hi:
+                continue
+            a, b = max(sector, lo), min(sector + n, hi)
+            disk[(a - lo) * 512:(b - lo) * 512] = data[(a - sector) * 512:(b - sector) * 512]
+        return disk
 
     def fat_of(self, image):
         with open(image, "rb") as f:
@@ -85,8 +106,8 @@ class Recording:
 
 
 class StateCheck:
-    def __init__(self, rec, work, name, k, j, conf, full):
-        self.rec, self.work, self.name, self.k, self.j, self.conf, self.full = rec, work, name, k, j, conf, full
+    def __init__(self, rec, work, name, writes, conf, full):
+        self.rec, self.work, self.name, self.writes, self.conf, self.full = rec, work, name, writes, conf, full
         self.problems, self.boots, self.loops = [], [], []
         self.lota = os.path.join(TOP, "build", "host", "init", "lota-init")
 
@@ -95,9 +116,13 @@ class StateCheck:
 
     def run(self):
         t0 = time.monotonic()
+        if not self.full:  # U-Boot's step only: the boot partition rebuilt in memory
+            self.uboot_decides(FatReader(Fat(self.rec.p1_state(self.writes))), raw=True)
+            return {"state": self.name, "phase": self.rec.phase, "model": self.rec.model, "full": False,
+                    "boots": self.boots, "problems": self.problems, "seconds": round(time.monotonic() - t0, 2)}
         image = os.path.join(self.work, "state.img")
         shutil.copyfile(self.rec.base, image)
-        replay.apply(image, self.rec.reqs, self.k, self.j)
+        replay.apply(image, self.writes)
         try:
             self.live(image)
         finally:
@@ -105,7 +130,7 @@ class StateCheck:
                 sh("umount", "-l", os.path.join(self.work, mnt))
             for loop in self.loops:
                 sh("losetup", "-d", loop)
-        return {"state": self.name, "phase": self.rec.phase, "full": self.full, "boots": self.boots,
+        return {"state": self.name, "phase": self.rec.phase, "model": self.rec.model, "full": self.full, "boots": self.boots,
                 "problems": self.problems, "seconds": round(time.monotonic() - t0, 2)}
 
     def live(self, image):
@@ -204,6 +229,9 @@ class StateCheck:
                            capture_output=True, text=True, timeout=300)
         out = r.stdout + r.stderr
         self.boots[-1]["flow"] = [line for line in out.splitlines() if line.startswith("boot-flow:")][-1:]
+        # What lota had to mend on the way (recoveries, repairs, errors), for the record.
+        self.boots[-1]["notes"] = [line.split("] ", 1)[-1][:160] for line in out.splitlines()
+                                   if any(w in line for w in ("recovery", "torn", "warning", "ERROR", "repair"))]
         self.last_flow = out
         if r.returncode != 0:
             self.problem(f"lota boot-flow exited {r.returncode}: {out.strip().splitlines()[-1:]}")
@@ -258,32 +286,51 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("recording")
     ap.add_argument("--phase", choices=("update", "trial"), required=True)
-    ap.add_argument("--tears", type=int, default=4)
+    ap.add_argument("--tears", type=int, default=4, help="SD: cut points per request; eMMC: subsets per epoch")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--every", type=int, default=1, help="check every Nth state (the quick variant)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--only")
+    ap.add_argument("--control", action="store_true", help="check the positive control only (it must fail)")
+    ap.add_argument("--regression", action="append", default=[],
+                    help="a state that once found a defect: always gets the boot flow")
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--out")
     ap.add_argument("--emit", metavar="IMAGE", help="with --only: write that state's SD image, print U-Boot's decision")
     a = ap.parse_args()
     rec = Recording(a.recording, a.phase)
-    all_states = replay.states(rec.reqs, a.tears, a.seed)
+    if rec.model == "sd":
+        all_states = replay.sd_states(rec.reqs, a.tears, a.seed)
+    else:
+        all_states = replay.emmc_states(rec.eps, a.tears, a.seed)
+    if a.control:
+        # The judge must be able to fail: the boot's end state with the new set's kernel writes
+        # lost (as from a medium that dropped data it had acknowledged) must be found wanting.
+        after = rec.fat_of(os.path.join(a.recording, f"after-{a.phase}.img"))
+        found = after.find("boot.2/vmlinuz")
+        lost = {s for c in after.chain(found[0]) for s in after.cluster_sectors(c)} if found else set()
+        lost = {s + rec.p1[0] for s in lost}
+        writes = [(sec, d) for sec, d in (all_states[len(rec.reqs)][1] if rec.model == "sd" else all_states[-1][1])
+                  if not lost & set(range(sec, sec + len(d) // 512))]
+        all_states = [("control: boot.2's kernel lost", writes)]
+        a.only = all_states[0][0]
     if a.emit:
         state = next((s for s in all_states if s[0] == a.only), None)
         if not state:
             sys.exit(f"check: no state '{a.only}'")
         shutil.copyfile(rec.base, a.emit)
-        replay.apply(a.emit, rec.reqs, state[1], state[2])
+        replay.apply(a.emit, state[1])
         d = uboot.decide(FatReader(rec.fat_of(a.emit)))
         print(json.dumps({k: v for k, v in d.items() if k != "count_record"}))
         return
     # U-Boot's view of every state (cheap); lota's boot flow on every Nth (--every).
-    chosen = [(s, bool(a.only) or i % a.every == 0) for i, s in enumerate(all_states) if not a.only or s[0] == a.only]
+    chosen = [(s, bool(a.only) or i % a.every == 0 or s[0] in a.regression)
+              for i, s in enumerate(all_states) if not a.only or s[0] == a.only]
     with open(os.path.join(a.recording, "lota.conf")) as f:
         conf = f.read() + f"remote=http://127.0.0.1:{a.port}\nip=off\n"
     writes = sum(len(d) // 512 for _, d in rec.reqs)
-    print(f"check: {a.phase} boot: {len(rec.reqs)} requests ({writes} sector writes), {len(all_states)} states, "
+    print(f"check: {a.phase} boot, {rec.model} model: {len(rec.reqs)} requests ({writes} sector writes), "
+          f"{len(rec.eps) - 1} flushes, {len(all_states)} states, "
           f"U-Boot's choice checked in all, lota's boot flow in {sum(1 for _, f in chosen if f)}, {a.jobs} jobs",
           flush=True)
     works = [tempfile.mkdtemp(prefix=f"blockcrash-{a.phase}-{i}-") for i in range(a.jobs)]
@@ -292,10 +339,10 @@ def main():
     out = open(a.out, "a") if a.out else None
 
     def one(item):
-        (name, k, j), full = item
+        (name, writes), full = item
         work = free.pop()
         try:
-            return StateCheck(rec, work, name, k, j, conf, full).run()
+            return StateCheck(rec, work, name, writes, conf, full).run()
         finally:
             free.append(work)
 
@@ -311,10 +358,14 @@ def main():
     for w in works:
         shutil.rmtree(w, ignore_errors=True)
     failed = [r for r in results if r["problems"]]
-    print(json.dumps({"summary": a.phase, "requests": len(rec.reqs), "sector_writes": writes,
+    print(json.dumps({"summary": a.phase, "model": rec.model, "requests": len(rec.reqs), "flushes": len(rec.eps) - 1,
+                      "sector_writes": writes,
                       "states": len(all_states), "checked": len(results),
                       "boot_flow_checked": sum(1 for r in results if r["full"]), "failed": len(failed),
                       "seconds": round(time.monotonic() - t0, 1)}))
+    if a.control:
+        print("control: " + ("found wanting, as it must be" if failed else "PASSED: the judge cannot see a lost kernel"))
+        sys.exit(0 if failed else 1)
     sys.exit(1 if failed else 0)
 
 

@@ -1,0 +1,1 @@
+../vexpress-a9/boot.cmd
