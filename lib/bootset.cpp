@@ -14,6 +14,7 @@
 #include "boot_env.hpp"
 #include "boot_partition.hpp"
 #include "crash_point.hpp"
+#include "log.hpp"
 #include "deploy.hpp"
 #include "file.hpp"
 #include "mount.hpp"
@@ -212,6 +213,7 @@ Result<std::string> install_boot_set(BootPartition& part, const std::string& dep
   std::string target = set_to_write(boot, booted);
   std::string keep = target == "boot.1" ? "boot.2" : "boot.1";
   std::string dir = boot + "/" + target;
+  log::info("boot set {}: writing {} files", target, files->size());
   LOTA_TRY(clear_set(dir));
   for (const auto& f : *files) LOTA_TRY(copy_synced(deployment + "/" + f.rel, dir + "/" + f.name));
   LOTA_TRY(fsync_dir(dir));  // the files' entries before the manifest's
@@ -219,6 +221,7 @@ Result<std::string> install_boot_set(BootPartition& part, const std::string& dep
   // the wanted one, so the set counts as incomplete and is written again.
   LOTA_TRY(write_file_synced(dir + "/lota-set", manifest));
   LOTA_TRY(fsync_dir(dir));
+  log::info("boot set {}: complete; activating it in the env", target);
   // Fresh files have never booted: always on trial until lota-init runs from them.
   LOTA_TRY(activate_boot_set(boot, target, keep, true));
   return fmt::format("boot set {} installed and active ({} files), {} kept as fallback", target, files->size(), keep);

@@ -127,6 +127,7 @@ Status deploy(const Layout& l, State& state, Repo& repo, const Deployment& targe
   state.step = Step::checkout;
   state.pending = target;
   LOTA_TRY(save_state(l.state(), state));
+  log::info("deploy: checking out {} ({})", target.version, target.commit.substr(0, 12));
   LOTA_TRY(checkout_new(l, repo, target.commit));
   if (check) {
     if (auto st = check(l.sysroot_new()); !st) {
@@ -141,6 +142,7 @@ Status deploy(const Layout& l, State& state, Repo& repo, const Deployment& targe
 
   state.step = Step::swap;
   LOTA_TRY(save_state(l.state(), state));
+  log::info("deploy: checked out; swapping it in as {}", l.sysroot_name);
   LOTA_TRY(swap_in(l, target.commit));
   return finish_deployment(l, state, repo, target, tries);
 }

@@ -37,6 +37,7 @@ from fat import Fat  # noqa: E402
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 MAX_BOOTS = 4
+LOTA = None  # the host lota binary, copied at start: a rebuild during a run does not change it
 
 
 def sh(*args, **kw):
@@ -109,7 +110,7 @@ class StateCheck:
     def __init__(self, rec, work, name, writes, conf, full):
         self.rec, self.work, self.name, self.writes, self.conf, self.full = rec, work, name, writes, conf, full
         self.problems, self.boots, self.loops = [], [], []
-        self.lota = os.path.join(TOP, "build", "host", "init", "lota-init")
+        self.lota = LOTA
 
     def problem(self, text):
         self.problems.append(text)
@@ -334,6 +335,9 @@ def main():
           f"U-Boot's choice checked in all, lota's boot flow in {sum(1 for _, f in chosen if f)}, {a.jobs} jobs",
           flush=True)
     works = [tempfile.mkdtemp(prefix=f"blockcrash-{a.phase}-{i}-") for i in range(a.jobs)]
+    global LOTA
+    LOTA = os.path.join(works[0], "lota")
+    shutil.copy2(os.path.join(TOP, "build", "host", "init", "lota-init"), LOTA)
     free = list(works)
     results = []
     out = open(a.out, "a") if a.out else None
@@ -343,6 +347,9 @@ def main():
         work = free.pop()
         try:
             return StateCheck(rec, work, name, writes, conf, full).run()
+        except Exception as e:  # the checker's own failure is this state's failure, not the run's end
+            return {"state": name, "phase": a.phase, "model": rec.model, "full": full, "boots": [],
+                    "problems": [f"the checker failed: {type(e).__name__}: {e}"], "seconds": 0}
         finally:
             free.append(work)
 
