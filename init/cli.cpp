@@ -14,8 +14,8 @@
 #include "file.hpp"
 #include "layout.hpp"
 #include "pull_job.hpp"
-#include "root_partition.hpp"
 #include "repo.hpp"
+#include "root_partition.hpp"
 #include "state.hpp"
 #include "update.hpp"
 #include "version.hpp"
@@ -158,9 +158,10 @@ int boot_flow(Layout l, const std::vector<std::string>& args) {
   auto loaded = load_config(conf_text, parse_cmdline(cmdline));
   for (const auto& w : loaded.warnings) std::fprintf(stderr, "lota: %s\n", w.c_str());
   // --device: mount the root partition from it first, the way lota-init does.
-  if (!device.empty())
+  if (!device.empty()) {
     if (auto st = mount_root_partition(device, l.part, loaded.config.rootfstype, loaded.config.rootflags); !st)
       return fail(st.error().message);
+  }
   auto out = run_update_flow(loaded.config, l, "/proc/self/exe");
   fmt::print("boot-flow: {}\n", out.summary);
   if (!out.reboot_into.empty()) fmt::print("boot-flow: reboot into boot set {}\n", out.reboot_into);

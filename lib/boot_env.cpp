@@ -39,8 +39,9 @@ std::string format_boot_env(const BootEnv& e) {
   // A comment line pads the body so that the CRC line ends the record: the record is always
   // kBootRecordSize bytes, written over itself in place (no cluster or size ever changes).
   constexpr size_t kCrcLine = 18;  // "lota_crc=" + 8 hex digits + "\n"
-  size_t pad = kBootRecordSize - kCrcLine - body.size();
-  body += "#" + std::string(pad - 2, ' ') + "\n";
+  // Set names are at most 32 bytes (valid_set_name), so the body always fits; never wrap if not.
+  size_t used = body.size() + kCrcLine + 2;
+  body += "#" + std::string(used < kBootRecordSize ? kBootRecordSize - used : 0, ' ') + "\n";
   return body + fmt::format("lota_crc={:08x}\n", crc_of(body));
 }
 
@@ -97,6 +98,8 @@ Copy read_copy(const std::string& dir, int i) {
 }  // namespace
 
 Status write_boot_record(const std::string& dir, const std::string& name, const std::string& text) {
+  // Every record lives in a directory of its own: name is "<dir>/<file>".
+  if (name.find('/') == std::string::npos) return make_error("boot record {} has no directory of its own", name);
   std::string path = dir + "/" + name;
   std::string parent = path.substr(0, path.rfind('/'));
   bool created = false;
@@ -110,13 +113,14 @@ Status write_boot_record(const std::string& dir, const std::string& name, const 
   // FAT-table sectors every file on the partition depends on. Overwritten in place, a record of
   // unchanged size touches only its own data sector and its own directory entry.
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-  if (!fd.valid()) return errno_error("writing {}", path);
+  if (!fd.valid()) return errno_error("opening {}", path);
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return errno_error("writing {}", path);
+  if (::fstat(fd.get(), &st) != 0) return errno_error("examining {}", path);
   created = created || st.st_size == 0;
   crash_point("opened " + path);
-  if (::pwrite(fd.get(), text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()))
-    return errno_error("writing {}", path);
+  ssize_t n = ::pwrite(fd.get(), text.data(), text.size(), 0);
+  if (n < 0) return errno_error("writing {}", path);
+  if (n != static_cast<ssize_t>(text.size())) return make_error("writing {}: short write (boot partition full?)", path);
   // A record of another size (damaged, or written by an older lota) is cut to its size once.
   if (st.st_size > static_cast<off_t>(text.size()) && ::ftruncate(fd.get(), static_cast<off_t>(text.size())) != 0)
     return errno_error("writing {}", path);

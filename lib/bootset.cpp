@@ -14,9 +14,9 @@
 #include "boot_env.hpp"
 #include "boot_partition.hpp"
 #include "crash_point.hpp"
-#include "log.hpp"
 #include "deploy.hpp"
 #include "file.hpp"
+#include "log.hpp"
 #include "mount.hpp"
 #include "repo.hpp"
 #include "unique_fd.hpp"
@@ -137,8 +137,8 @@ Result<std::vector<BootFile>> boot_files(const std::string& deployment) {
     if (lexists(deployment + "/" + modules + "/" + k + "/vmlinuz", st)) kernels.push_back(k);
   if (kernels.empty()) return files;
   if (kernels.size() > 1)
-    return make_error("{} kernels in {} ({} and {}): a release carries one boot set; keep one vmlinuz",
-                      kernels.size(), modules, kernels[0], kernels[1]);
+    return make_error("{} kernels in {} ({} and {}): a release carries one boot set; keep one vmlinuz", kernels.size(),
+                      modules, kernels[0], kernels[1]);
   std::string dir = modules + "/" + kernels[0];
   LOTA_TRY(add_file(files, deployment, dir + "/vmlinuz", "vmlinuz"));
   if (lexists(deployment + "/" + dir + "/initramfs.img", st))
@@ -170,16 +170,18 @@ Status check_boot_set_fits(const std::string& boot, const std::vector<BootFile>&
   const uint64_t cluster = fs.f_frsize ? fs.f_frsize : 512;
   auto on_disk = [cluster](uint64_t size) { return (size + cluster - 1) / cluster * cluster; };
   std::string target = set_to_write(boot, booted);
-  uint64_t need = 2 * cluster;  // the manifest and its temp file
+  uint64_t need = 2 * cluster;                                    // the manifest and its temp file
   for (const auto& f : files) need += on_disk(f.size) + cluster;  // + the copy's temp name
   uint64_t room = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
   struct stat st {};
   for (const auto& n : entries(boot + "/" + target))  // replaced by the new set
-    if (lexists(boot + "/" + target + "/" + n, st) && S_ISREG(st.st_mode)) room += on_disk(static_cast<uint64_t>(st.st_size));
+    if (lexists(boot + "/" + target + "/" + n, st) && S_ISREG(st.st_mode))
+      room += on_disk(static_cast<uint64_t>(st.st_size));
   if (need > room)
-    return make_error("the boot files need {} KiB and the boot partition has {} KiB for them: grow the boot partition "
-                      "or make the release's kernel/initramfs smaller",
-                      need >> 10, room >> 10);
+    return make_error(
+        "the boot files need {} KiB and the boot partition has {} KiB for them: grow the boot partition "
+        "or make the release's kernel/initramfs smaller",
+        need >> 10, room >> 10);
   return {};
 }
 
@@ -189,8 +191,8 @@ bool boot_set_current(const std::string& boot, const std::string& manifest) {
   return boot_set_holds(boot, env ? env->bootset : "boot.1", manifest);
 }
 
-Result<std::string> install_boot_set(BootPartition& part, const std::string& deployment,
-                                     const std::string& manifest, const std::string& booted) {
+Result<std::string> install_boot_set(BootPartition& part, const std::string& deployment, const std::string& manifest,
+                                     const std::string& booted) {
   const std::string& boot = part.path();
   auto files = boot_files(deployment);
   if (!files) return files.error();

@@ -68,6 +68,8 @@ if test "${l_trial}" = 1; then
       # An attempt that cannot be counted could repeat for ever: the fallback instead.
       echo "lota: cannot count attempt ${l_count} of boot set ${l_set}: booting the fallback ${l_fb}"
       setenv l_boot ${l_fb}
+    else
+      echo "lota: cannot count attempt ${l_count} of boot set ${l_set}, and it has no fallback: booting it"
     fi
   fi
 fi

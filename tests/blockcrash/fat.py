@@ -3,7 +3,6 @@ chains and the sectors each file depends on. Read-only and bounded by the image:
 chain ends at a loop or at a cluster out of range, never runs on. Used by qemu/fat-writes
 (which sectors a write touched) and tests/blockcrash (the FAT as U-Boot reads it)."""
 import struct
-import sys
 
 
 class Fat:
@@ -80,7 +79,7 @@ class Fat:
 
     def fat_entry_sectors(self, c):
         offset = c * 2 if self.bits == 16 else c * 3 // 2
-        last = offset + (1 if self.bits == 16 else 1)  # a FAT12 entry can straddle two sectors
+        last = offset + 1  # the entry's last byte: a FAT12 entry can straddle two sectors
         return {self.reserved + k * self.fat_sectors + o // 512 for k in range(self.nfats) for o in (offset, last)}
 
     def dir_sectors(self, cluster):

@@ -14,17 +14,9 @@ import uboot  # noqa: E402
 from fat import Fat  # noqa: E402
 
 
-class Reader:
-    def __init__(self, fat):
-        self.fat = fat
-
-    def read(self, path):
-        return self.fat.read(path)
-
-
 image = sys.argv[1]
 start, _size = replay.write_log.extent(image, 1)
-d = uboot.decide(Reader(Fat.of_image(image, start)))
+d = uboot.decide(Fat.of_image(image, start))
 if d["boot"] is None:
     sys.exit(f"power-on: U-Boot finds no set that loads on {image}")
 if d["count_record"] is not None:

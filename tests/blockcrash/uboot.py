@@ -1,6 +1,6 @@
 """The boot script's decision (board/common/lota-boot.cmd), step by step as U-Boot executes it,
-over a boot partition given as a reader (read(path) -> bytes or None: a FAT image parsed by
-fat.py, or a directory). The model is exact where the script's outcome depends on it: which env
+over a boot partition given as a reader (read(path) -> bytes or None: fat.Fat, a FAT image
+parsed, or DirReader, a directory). The model is exact where the script's outcome depends on it: which env
 copy is valid (U-Boot's `env import -t` stops at a NUL, skips '#' lines; `crc32 -v` over
 filesize - 0x12 bytes), the attempt count and the count record it writes, and which set boots
 (every file must load, else the fallback). tests/blockcrash checks it against real U-Boot runs."""
@@ -58,7 +58,8 @@ def read_copy(reader, copy):
 
 
 def as_number(s):
-    # U-Boot's test -gt: simple_strtol(s, 10): leading digits, 0 when there are none.
+    # U-Boot's test -gt (cmd/test.c): simple_strtol(s, NULL, 0). lota writes plain decimal without
+    # leading zeros, where base 0 reads the same; leading digits, 0 when there are none.
     digits = ""
     for ch in s:
         if not ch.isdigit():
