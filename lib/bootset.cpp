@@ -170,8 +170,10 @@ Status check_boot_set_fits(const std::string& boot, const std::vector<BootFile>&
   const uint64_t cluster = fs.f_frsize ? fs.f_frsize : 512;
   auto on_disk = [cluster](uint64_t size) { return (size + cluster - 1) / cluster * cluster; };
   std::string target = set_to_write(boot, booted);
-  uint64_t need = 2 * cluster;                                    // the manifest and its temp file
-  for (const auto& f : files) need += on_disk(f.size) + cluster;  // + the copy's temp name
+  // Erring on the side of refusing: the manifest and a spare cluster (directory growth), and a
+  // spare cluster per file.
+  uint64_t need = 2 * cluster;
+  for (const auto& f : files) need += on_disk(f.size) + cluster;
   uint64_t room = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
   struct stat st {};
   for (const auto& n : entries(boot + "/" + target))  // replaced by the new set

@@ -20,7 +20,8 @@ uint32_t ext4_crc32c(uint32_t seed, const void* data, size_t size);
 // Checks the primary superblock of the ext2/3/4 file system on `device`. Returns true when its
 // checksum was torn and has been recomputed (synced); false when there is nothing to repair (the
 // checksum matches, no metadata_csum, or not ext4); an error when the superblock is damaged
-// beyond a torn checksum (bad magic with a good layout, impossible geometry) or cannot be written.
+// beyond a torn checksum (fields a mount never changes disagree with the backup superblock,
+// garbage in its reserved tail) or cannot be written.
 Result<bool> repair_torn_ext4_superblock(const std::string& device);
 
 }  // namespace lota
