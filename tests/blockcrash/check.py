@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""tests/blockcrash/check.py RECORDING --phase update|trial --port P [--tears N] [--seed S]
-[--every N] [--jobs N] [--only NAME [--emit IMAGE]] [--out FILE]: rebuilds every crash state of
-one recorded boot (qemu/block-crash-record; replay.py: the SD model, or the cached-eMMC model
-when the guest flushed) and lives each the way the device would. Every state gets step 1, every
+"""tests/blockcrash/check.py RECORDING --phase update|trial --model sd|emmc --port P [--tears N]
+[--seed S] [--every N] [--jobs N] [--only NAME [--emit IMAGE]] [--control] [--regression NAME]
+[--out FILE]: rebuilds every crash state of one recorded boot (qemu/block-crash-record;
+replay.py: the SD model, or the cached-eMMC model for a card that showed a cache) and lives
+each the way the device would. Every state gets step 1, every
 Nth (--every) all three:
 
   1. the FAT as U-Boot reads it (uboot.py): some set must load, and its files must be a whole
