@@ -28,7 +28,7 @@ constexpr const char* kDefaultPart = "/run/lota/root";
 
 int usage() {
   std::fprintf(stderr,
-               "usage: lota [--root DIR] status [--json] | mark-good | rollback | --version\n"
+               "usage: lota [--root DIR] status [--json] | mark-good | rollback | fsck | --version\n"
                "       lota check --remote URL [--branch B] [--ca FILE] [--cert FILE --key FILE] [--timeout S]\n"
                "       lota --root DIR boot-flow [--config FILE] [--cmdline TEXT] [--boot-mount DIR] [--device DEV]\n"
                "  --root DIR   the mounted root partition (default %s)\n",
@@ -90,6 +90,22 @@ int mark_good(const Layout& l) {
   }
   fmt::print("lota: {} confirmed healthy\n", version);
   return 0;
+}
+
+// lota fsck: every object of the device's repository read back against its checksum, and every
+// object the kept versions need present (what `ostree fsck` does; the device has no ostree CLI).
+// Exit status 1 when anything is corrupt or missing.
+int fsck(const Layout& l) {
+  auto repo = Repo::open(l.repo());
+  if (!repo) return fail(repo.error().message + " - lota fsck needs the root partition (see --root)");
+  auto report = repo->fsck();
+  if (!report) return fail(report.error().message);
+  for (const auto& c : report->corrupt) fmt::print("fsck: corrupt: {}\n", c);
+  for (const auto& m : report->missing) fmt::print("fsck: missing: {}\n", m);
+  for (const auto& p : report->partial) fmt::print("fsck: partial (a pull to finish): {}\n", p);
+  fmt::print("fsck: {} objects, {} commits: {} corrupt, {} missing\n", report->objects, report->commits,
+             report->corrupt.size(), report->missing.size());
+  return report->ok() ? 0 : 1;
 }
 
 // lota check --remote URL [--branch B] [--ca F] [--cert F --key F] [--timeout S]: what would
@@ -184,6 +200,7 @@ int cli_main(int argc, char** argv) {
   if (cmd == "status") return status(l, args.size() > 1 && args[1] == "--json");
   if (cmd == "mark-good") return mark_good(l);
   if (cmd == "rollback") return request_rollback(l);
+  if (cmd == "fsck") return fsck(l);
   if (cmd == "check") return check({args.begin() + 1, args.end()});
   if (cmd == "boot-flow") return boot_flow(l, {args.begin() + 1, args.end()});
   return usage();

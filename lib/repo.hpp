@@ -34,6 +34,17 @@ struct PullProgress {
   uint64_t requested = 0;  // objects + delta parts known so far
 };
 
+// What Repo::fsck found: like `ostree fsck`, every stored object against its checksum, and every
+// object a complete commit of a lota/* ref needs present.
+struct FsckReport {
+  uint64_t objects = 0;              // objects checked
+  uint64_t commits = 0;              // commits of lota/* refs walked
+  std::vector<std::string> corrupt;  // "<checksum>.<type>: <why>"
+  std::vector<std::string> missing;  // "<ref>: <checksum>.<type>"
+  std::vector<std::string> partial;  // lota/* refs whose commit is marked partial (a pull to finish)
+  bool ok() const { return corrupt.empty() && missing.empty(); }
+};
+
 class Repo {
  public:
   // Opens the repository at path, creating a bare one if there is none.
@@ -65,6 +76,10 @@ class Repo {
   // the bytes freed.
   Result<uint64_t> prune();
   Status drop_remote_refs();
+
+  // Reads every object in the repository (repo_fsck.cpp). Slow on a big repo: the CLI and the
+  // tests call it, the boot flow does not (lota.verify=full checks the deployed version).
+  Result<FsckReport> fsck() const;
 
   OstreeRepo* get() const { return repo_; }
 

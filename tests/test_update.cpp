@@ -314,3 +314,30 @@ TEST_CASE("update: lota.verify=full repairs changed files and corrupt objects", 
   again.verify_full = true;
   CHECK(rig.run(again).summary == "up to date");  // verified clean now
 }
+
+TEST_CASE("lota fsck: sees a corrupt object and a missing one, as ostree fsck does", "[update]") {
+  if (!root()) return;
+  UpdateRig rig;
+  rig.publish("1.0");
+  rig.factory("1.0");
+  std::string log = rig.dir + "/fsck.log";
+  std::string objects = rig.layout.repo() + "/objects";
+  REQUIRE(rig.lota_cli("fsck", log) == 0);
+  REQUIRE(rig.repo_fsck_clean());
+  SECTION("a content object changed in place") {
+    std::string object = sh_out("find " + objects + " -name '*.file' -type f -size +1k | head -n1");
+    REQUIRE(!object.empty());
+    REQUIRE(sh("printf 'X' | dd of=" + object + " bs=1 seek=0 conv=notrunc status=none") == 0);
+    CHECK(rig.lota_cli("fsck", log) != 0);
+    CHECK(read_text(log).find("fsck: corrupt: ") != std::string::npos);
+    CHECK(!rig.repo_fsck_clean());
+  }
+  SECTION("a directory's metadata object gone") {
+    std::string object = sh_out("find " + objects + " -name '*.dirtree' | head -n1");
+    REQUIRE(!object.empty());
+    REQUIRE(sh("rm " + object) == 0);
+    CHECK(rig.lota_cli("fsck", log) != 0);
+    CHECK(read_text(log).find("fsck: missing: lota/deployed: ") != std::string::npos);
+    CHECK(!rig.repo_fsck_clean());
+  }
+}

@@ -17,7 +17,10 @@ Nth (--every) all three:
   3. then: the deployed version's files verified against its commit (0 damaged, 0 corrupt
      objects), the kernel that switched root is the deployed version's, the journal's deployed
      commit is the repo's lota/deployed ref, the update completed (2.1 deployed: the server has
-     it), and e2fsck finds the root file system clean.
+     it), the repository is fsck-clean (`ostree fsck --all`, the ostree CLI scripts/setup builds:
+     every object against its checksum, every complete commit's objects present, not lota's own
+     code judging itself), the kept versions' commits are not partial, and e2fsck finds the root
+     file system clean.
 
 Must run as root in a private mount namespace (the driver, qemu/block-crash-tests, uses unshare).
 Prints one JSON line per state and a summary; exit status 1 when any state failed."""
@@ -40,6 +43,7 @@ from fat import Fat  # noqa: E402
 TOP = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 MAX_BOOTS = 4
 LOTA = None  # the host lota binary, copied at start: a rebuild during a run does not change it
+OSTREE = os.path.join(os.environ.get("LOTA_CACHE", os.path.expanduser("~/.cache/lota")), "deps", "amd64", "bin", "ostree")
 
 
 def sh(*args, **kw):
@@ -280,6 +284,18 @@ class StateCheck:
                 self.problem(f"lota/deployed is {ref[:12]}, the journal says {str(deployed.get('commit'))[:12]}")
         except OSError as e:
             self.problem(f"no lota/deployed ref: {e}")
+        self.fsck(os.path.join(mnt, "ostree/repo"), status)
+
+    def fsck(self, repo, status):
+        # ostree marks a commit partial if it finds its objects missing: that is already a failure.
+        r = sh(OSTREE, f"--repo={repo}", "fsck", "--all")
+        if r.returncode != 0:
+            lines = (r.stderr + r.stdout).strip().splitlines()
+            self.problem(f"ostree fsck: {lines[-1:] if lines else 'exit ' + str(r.returncode)}")
+        for kept in ("deployed", "previous"):
+            commit = (status.get(kept) or {}).get("commit")
+            if commit and os.path.exists(os.path.join(repo, "state", f"{commit}.commitpartial")):
+                self.problem(f"the {kept} version's commit {commit[:12]} is partial: not all of it is on the device")
 
 
 def main():
@@ -300,6 +316,8 @@ def main():
     ap.add_argument("--out")
     ap.add_argument("--emit", metavar="IMAGE", help="with --only: write that state's SD image, print U-Boot's decision")
     a = ap.parse_args()
+    if not os.access(OSTREE, os.X_OK):
+        sys.exit(f"check: no ostree CLI at {OSTREE} - run scripts/setup")
     rec = Recording(a.recording, a.phase, a.model)
     if rec.model == "sd":
         all_states = replay.sd_states(rec.reqs, a.tears, a.seed)

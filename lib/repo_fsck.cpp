@@ -1,0 +1,92 @@
+// Repo::fsck: what `ostree fsck` checks, for a device that has no ostree CLI and for the crash
+// tests, which must see a damaged repository and not only a damaged deployment.
+#include <fmt/format.h>
+
+#include "repo.hpp"
+
+namespace lota {
+namespace {
+
+// Only these are content-addressed. Detached metadata (.commitmeta) is named after its commit and
+// tombstones carry no content; `ostree fsck` skips them too.
+bool addressed_by_content(OstreeObjectType type) {
+  return type == OSTREE_OBJECT_TYPE_FILE || type == OSTREE_OBJECT_TYPE_DIR_TREE ||
+         type == OSTREE_OBJECT_TYPE_DIR_META || type == OSTREE_OBJECT_TYPE_COMMIT;
+}
+
+std::string object_name(const char* checksum, OstreeObjectType type) {
+  return fmt::format("{}.{}", checksum, ostree_object_type_to_string(type));
+}
+
+Status check_objects(OstreeRepo* repo, FsckReport& report) {
+  g_autoptr(GHashTable) objects = nullptr;
+  g_autoptr(GError) error = nullptr;
+  if (!ostree_repo_list_objects(repo, OSTREE_REPO_LIST_OBJECTS_LOOSE, &objects, nullptr, &error))
+    return gerror("listing the repository's objects", error);
+  GHashTableIter it;
+  gpointer key = nullptr;
+  g_hash_table_iter_init(&it, objects);
+  while (g_hash_table_iter_next(&it, &key, nullptr)) {
+    const char* checksum = nullptr;
+    OstreeObjectType type;
+    ostree_object_name_deserialize(static_cast<GVariant*>(key), &checksum, &type);
+    if (!addressed_by_content(type)) continue;
+    ++report.objects;
+    g_autoptr(GError) bad = nullptr;
+    if (!ostree_repo_fsck_object(repo, type, checksum, nullptr, &bad))
+      report.corrupt.push_back(fmt::format("{}: {}", object_name(checksum, type), bad ? bad->message : "?"));
+  }
+  return {};
+}
+
+// Every object the commit of `ref` reaches must be there, unless the commit is marked partial.
+Status check_ref(OstreeRepo* repo, const std::string& ref, const char* commit, FsckReport& report) {
+  g_autoptr(GError) error = nullptr;
+  OstreeRepoCommitState state{};
+  if (!ostree_repo_load_commit(repo, commit, nullptr, &state, &error)) {
+    report.missing.push_back(fmt::format("{}: {}.commit ({})", ref, commit, error->message));
+    return {};
+  }
+  ++report.commits;
+  if (state & OSTREE_REPO_COMMIT_STATE_PARTIAL) {
+    report.partial.push_back(ref);
+    return {};
+  }
+  g_autoptr(GHashTable) reachable = nullptr;
+  if (!ostree_repo_traverse_commit(repo, commit, 0, &reachable, nullptr, &error)) {
+    report.missing.push_back(fmt::format("{}: walking {} ({})", ref, commit, error->message));
+    return {};
+  }
+  GHashTableIter it;
+  gpointer key = nullptr;
+  g_hash_table_iter_init(&it, reachable);
+  while (g_hash_table_iter_next(&it, &key, nullptr)) {
+    const char* checksum = nullptr;
+    OstreeObjectType type;
+    ostree_object_name_deserialize(static_cast<GVariant*>(key), &checksum, &type);
+    gboolean have = FALSE;
+    if (!ostree_repo_has_object(repo, type, checksum, &have, nullptr, &error))
+      return gerror(fmt::format("looking up {}", object_name(checksum, type)), error);
+    if (!have) report.missing.push_back(fmt::format("{}: {}", ref, object_name(checksum, type)));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<FsckReport> Repo::fsck() const {
+  FsckReport report;
+  LOTA_TRY(check_objects(repo_, report));
+  g_autoptr(GHashTable) refs = nullptr;
+  g_autoptr(GError) error = nullptr;
+  if (!ostree_repo_list_refs_ext(repo_, "lota", &refs, OSTREE_REPO_LIST_REFS_EXT_NONE, nullptr, &error))
+    return gerror("listing the lota/ refs", error);
+  GHashTableIter it;
+  gpointer name = nullptr, commit = nullptr;
+  g_hash_table_iter_init(&it, refs);
+  while (g_hash_table_iter_next(&it, &name, &commit))
+    LOTA_TRY(check_ref(repo_, static_cast<const char*>(name), static_cast<const char*>(commit), report));
+  return report;
+}
+
+}  // namespace lota
