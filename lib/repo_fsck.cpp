@@ -18,25 +18,34 @@ std::string object_name(const char* checksum, OstreeObjectType type) {
   return fmt::format("{}.{}", checksum, ostree_object_type_to_string(type));
 }
 
+// Calls fn(checksum, type) for each key of a set of object names (libostree's GVariant "(su)").
+template <typename Fn>
+Status for_each_object(GHashTable* names, Fn fn) {
+  GHashTableIter it;
+  gpointer key = nullptr;
+  g_hash_table_iter_init(&it, names);
+  while (g_hash_table_iter_next(&it, &key, nullptr)) {
+    const char* checksum = nullptr;
+    OstreeObjectType type;
+    ostree_object_name_deserialize(static_cast<GVariant*>(key), &checksum, &type);
+    LOTA_TRY(fn(checksum, type));
+  }
+  return {};
+}
+
 Status check_objects(OstreeRepo* repo, FsckReport& report) {
   g_autoptr(GHashTable) objects = nullptr;
   g_autoptr(GError) error = nullptr;
   if (!ostree_repo_list_objects(repo, OSTREE_REPO_LIST_OBJECTS_LOOSE, &objects, nullptr, &error))
     return gerror("listing the repository's objects", error);
-  GHashTableIter it;
-  gpointer key = nullptr;
-  g_hash_table_iter_init(&it, objects);
-  while (g_hash_table_iter_next(&it, &key, nullptr)) {
-    const char* checksum = nullptr;
-    OstreeObjectType type;
-    ostree_object_name_deserialize(static_cast<GVariant*>(key), &checksum, &type);
-    if (!addressed_by_content(type)) continue;
+  return for_each_object(objects, [&](const char* checksum, OstreeObjectType type) -> Status {
+    if (!addressed_by_content(type)) return {};
     ++report.objects;
     g_autoptr(GError) bad = nullptr;
     if (!ostree_repo_fsck_object(repo, type, checksum, nullptr, &bad))
       report.corrupt.push_back(fmt::format("{}: {}", object_name(checksum, type), bad ? bad->message : "?"));
-  }
-  return {};
+    return {};
+  });
 }
 
 // Every object the commit of `ref` reaches must be there, unless the commit is marked partial.
@@ -57,19 +66,13 @@ Status check_ref(OstreeRepo* repo, const std::string& ref, const char* commit, F
     report.missing.push_back(fmt::format("{}: walking {} ({})", ref, commit, error->message));
     return {};
   }
-  GHashTableIter it;
-  gpointer key = nullptr;
-  g_hash_table_iter_init(&it, reachable);
-  while (g_hash_table_iter_next(&it, &key, nullptr)) {
-    const char* checksum = nullptr;
-    OstreeObjectType type;
-    ostree_object_name_deserialize(static_cast<GVariant*>(key), &checksum, &type);
+  return for_each_object(reachable, [&](const char* checksum, OstreeObjectType type) -> Status {
     gboolean have = FALSE;
     if (!ostree_repo_has_object(repo, type, checksum, &have, nullptr, &error))
       return gerror(fmt::format("looking up {}", object_name(checksum, type)), error);
     if (!have) report.missing.push_back(fmt::format("{}: {}", ref, object_name(checksum, type)));
-  }
-  return {};
+    return {};
+  });
 }
 
 }  // namespace
