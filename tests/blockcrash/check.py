@@ -298,7 +298,62 @@ class StateCheck:
                 self.problem(f"the {kept} version's commit {commit[:12]} is partial: not all of it is on the device")
 
 
-def main():
+def control_state(rec, all_states, recording):
+    """The judge must be able to fail: the boot's end state with the new set's kernel writes lost
+    (as from a medium that dropped data it had acknowledged) must be found wanting."""
+    after = rec.fat_of(os.path.join(recording, f"after-{rec.phase}.img"))
+    found = after.find("boot.2/vmlinuz")
+    lost = {s for c in after.chain(found[0]) for s in after.cluster_sectors(c)} if found else set()
+    lost = {s + rec.p1[0] for s in lost}
+    end = f"prefix {len(rec.reqs)}" if rec.model == "sd" else f"flush {len(rec.eps)}"  # the boot's end state
+    writes = [(sec, d) for sec, d in dict(all_states)[end] if not lost & set(range(sec, sec + len(d) // 512))]
+    return ("control: boot.2's kernel lost", writes)
+
+
+def emit(rec, state, image):
+    """Writes one state's card to `image` and prints U-Boot's decision on it (for real U-Boot)."""
+    shutil.copyfile(rec.base, image)
+    replay.apply(image, state[1])
+    d = uboot.decide(rec.fat_of(image))
+    print(json.dumps({k: v for k, v in d.items() if k != "count_record"}))
+
+
+def check_all(rec, chosen, conf, jobs, out):
+    """Lives every chosen (state, full) on `jobs` threads, each in a work directory of its own;
+    prints the failures (and the full checks as ok lines) and returns the results."""
+    works = [tempfile.mkdtemp(prefix=f"blockcrash-{rec.phase}-{i}-") for i in range(jobs)]
+    global LOTA
+    LOTA = os.path.join(works[0], "lota")
+    shutil.copy2(os.path.join(TOP, "build", "host", "init", "lota-init"), LOTA)
+    free = list(works)
+    results = []
+
+    def one(item):
+        (name, writes), full = item
+        work = free.pop()
+        try:
+            return StateCheck(rec, work, name, writes, conf, full).run()
+        except Exception as e:  # the checker's own failure is this state's failure, not the run's end
+            return {"state": name, "phase": rec.phase, "model": rec.model, "full": full, "boots": [],
+                    "problems": [f"the checker failed: {type(e).__name__}: {e}"], "seconds": 0}
+        finally:
+            free.append(work)
+
+    verbose = len(chosen) == 1
+    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+        for r in pool.map(one, chosen):
+            results.append(r)
+            line = json.dumps(r)
+            if r["problems"] or verbose or r["full"]:
+                print(line if r["problems"] or verbose else f"ok {r['state']} ({r['seconds']} s)", flush=True)
+            if out:
+                out.write(line + "\n")
+    for w in works:
+        shutil.rmtree(w, ignore_errors=True)
+    return results
+
+
+def parse_args():
     ap = argparse.ArgumentParser()
     ap.add_argument("recording")
     ap.add_argument("--phase", choices=("update", "trial"), required=True)
@@ -315,7 +370,11 @@ def main():
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--out")
     ap.add_argument("--emit", metavar="IMAGE", help="with --only: write that state's SD image, print U-Boot's decision")
-    a = ap.parse_args()
+    return ap.parse_args()
+
+
+def main():
+    a = parse_args()
     if not os.access(OSTREE, os.X_OK):
         sys.exit(f"check: no ostree CLI at {OSTREE} - run scripts/setup")
     rec = Recording(a.recording, a.phase, a.model)
@@ -324,25 +383,13 @@ def main():
     else:
         all_states = replay.emmc_states(rec.eps, a.tears, a.seed)
     if a.control:
-        # The judge must be able to fail: the boot's end state with the new set's kernel writes
-        # lost (as from a medium that dropped data it had acknowledged) must be found wanting.
-        after = rec.fat_of(os.path.join(a.recording, f"after-{a.phase}.img"))
-        found = after.find("boot.2/vmlinuz")
-        lost = {s for c in after.chain(found[0]) for s in after.cluster_sectors(c)} if found else set()
-        lost = {s + rec.p1[0] for s in lost}
-        end = f"prefix {len(rec.reqs)}" if rec.model == "sd" else f"flush {len(rec.eps)}"  # the boot's end state
-        writes = [(sec, d) for sec, d in dict(all_states)[end] if not lost & set(range(sec, sec + len(d) // 512))]
-        all_states = [("control: boot.2's kernel lost", writes)]
+        all_states = [control_state(rec, all_states, a.recording)]
         a.only = all_states[0][0]
     if a.emit:
         state = next((s for s in all_states if s[0] == a.only), None)
         if not state:
             sys.exit(f"check: no state '{a.only}'")
-        shutil.copyfile(rec.base, a.emit)
-        replay.apply(a.emit, state[1])
-        d = uboot.decide(rec.fat_of(a.emit))
-        print(json.dumps({k: v for k, v in d.items() if k != "count_record"}))
-        return
+        return emit(rec, state, a.emit)
     # U-Boot's view of every state (cheap); lota's boot flow on every Nth (--every).
     chosen = [(s, bool(a.only) or i % a.every == 0 or s[0] in a.regression)
               for i, s in enumerate(all_states) if not a.only or s[0] == a.only]
@@ -353,36 +400,9 @@ def main():
           f"{len(rec.eps) - 1} flushes, {len(all_states)} states, "
           f"U-Boot's choice checked in all, lota's boot flow in {sum(1 for _, f in chosen if f)}, {a.jobs} jobs",
           flush=True)
-    works = [tempfile.mkdtemp(prefix=f"blockcrash-{a.phase}-{i}-") for i in range(a.jobs)]
-    global LOTA
-    LOTA = os.path.join(works[0], "lota")
-    shutil.copy2(os.path.join(TOP, "build", "host", "init", "lota-init"), LOTA)
-    free = list(works)
-    results = []
-    out = open(a.out, "a") if a.out else None
-
-    def one(item):
-        (name, writes), full = item
-        work = free.pop()
-        try:
-            return StateCheck(rec, work, name, writes, conf, full).run()
-        except Exception as e:  # the checker's own failure is this state's failure, not the run's end
-            return {"state": name, "phase": a.phase, "model": rec.model, "full": full, "boots": [],
-                    "problems": [f"the checker failed: {type(e).__name__}: {e}"], "seconds": 0}
-        finally:
-            free.append(work)
-
     t0 = time.monotonic()
-    with concurrent.futures.ThreadPoolExecutor(a.jobs) as pool:
-        for r in pool.map(one, chosen):
-            results.append(r)
-            line = json.dumps(r)
-            if r["problems"] or a.only or r["full"]:
-                print(line if r["problems"] or a.only else f"ok {r['state']} ({r['seconds']} s)", flush=True)
-            if out:
-                out.write(line + "\n")
-    for w in works:
-        shutil.rmtree(w, ignore_errors=True)
+    out = open(a.out, "a") if a.out else None
+    results = check_all(rec, chosen, conf, a.jobs, out)
     failed = [r for r in results if r["problems"]]
     print(json.dumps({"summary": a.phase, "model": rec.model, "requests": len(rec.reqs), "flushes": len(rec.eps) - 1,
                       "sector_writes": writes,
