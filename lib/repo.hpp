@@ -34,14 +34,14 @@ struct PullProgress {
   uint64_t requested = 0;  // objects + delta parts known so far
 };
 
-// What Repo::fsck found: like `ostree fsck`, every stored object against its checksum, and every
-// object a complete commit of a lota/* ref needs present.
+// What Repo::fsck found: every loose object read back against its checksum, and every object the
+// commit of a lota/* ref reaches present (a kept version's commit must not be partial).
 struct FsckReport {
   uint64_t objects = 0;              // objects checked
   uint64_t commits = 0;              // commits of lota/* refs walked
   std::vector<std::string> corrupt;  // "<checksum>.<type>: <why>"
-  std::vector<std::string> missing;  // "<ref>: <checksum>.<type>"
-  std::vector<std::string> partial;  // lota/* refs whose commit is marked partial (a pull to finish)
+  std::vector<std::string> missing;  // "<ref>: <checksum>.<type>", or a kept commit marked partial
+  std::vector<std::string> partial;  // lota/pending when its pull is not finished (not a fault)
   bool ok() const { return corrupt.empty() && missing.empty(); }
 };
 

@@ -1,5 +1,6 @@
-// Repo::fsck: what `ostree fsck` checks, for a device that has no ostree CLI and for the crash
-// tests, which must see a damaged repository and not only a damaged deployment.
+// Repo::fsck: a device has no ostree CLI. Like `ostree fsck` it reads objects back against their
+// checksums and walks commits for missing objects; unlike it, it reads every loose object (not
+// only those complete commits reach) and walks the commits of lota/* refs.
 #include <fmt/format.h>
 
 #include "repo.hpp"
@@ -48,7 +49,7 @@ Status check_objects(OstreeRepo* repo, FsckReport& report) {
   });
 }
 
-// Every object the commit of `ref` reaches must be there, unless the commit is marked partial.
+// Every object the commit of `ref` reaches must be there; only lota/pending may be partial.
 Status check_ref(OstreeRepo* repo, const std::string& ref, const char* commit, FsckReport& report) {
   g_autoptr(GError) error = nullptr;
   OstreeRepoCommitState state{};
@@ -58,7 +59,11 @@ Status check_ref(OstreeRepo* repo, const std::string& ref, const char* commit, F
   }
   ++report.commits;
   if (state & OSTREE_REPO_COMMIT_STATE_PARTIAL) {
-    report.partial.push_back(ref);
+    // Only the pull in progress may be partial; a kept version must be whole to boot or roll back to.
+    if (ref == "lota/pending")
+      report.partial.push_back(ref);
+    else
+      report.missing.push_back(fmt::format("{}: {} is marked partial", ref, commit));
     return {};
   }
   g_autoptr(GHashTable) reachable = nullptr;

@@ -327,10 +327,16 @@ TEST_CASE("lota fsck: sees a corrupt object and a missing one, as ostree fsck do
   SECTION("a content object changed in place") {
     std::string object = sh_out("find " + objects + " -name '*.file' -type f -size +1k | head -n1");
     REQUIRE(!object.empty());
-    REQUIRE(sh("printf 'X' | dd of=" + object + " bs=1 seek=0 conv=notrunc status=none") == 0);
+    REQUIRE(sh("printf 'X' >> " + object) == 0);  // appended: whatever its bytes, no longer its checksum
     CHECK(rig.lota_cli("fsck", log) != 0);
     CHECK(read_text(log).find("fsck: corrupt: ") != std::string::npos);
     CHECK(!rig.repo_fsck_clean());
+  }
+  SECTION("the deployed version's commit marked partial (ostree fsck would skip it)") {
+    REQUIRE(sh("mkdir -p " + rig.layout.repo() + "/state && touch " + rig.layout.repo() + "/state/" +
+               rig.device_ref("deployed") + ".commitpartial") == 0);
+    CHECK(rig.lota_cli("fsck", log) != 0);
+    CHECK(read_text(log).find("fsck: missing: lota/deployed: ") != std::string::npos);
   }
   SECTION("a directory's metadata object gone") {
     std::string object = sh_out("find " + objects + " -name '*.dirtree' | head -n1");
