@@ -105,7 +105,11 @@ int fsck(const Layout& l) {
   for (const auto& p : report->partial) fmt::print("fsck: partial (a pull to finish): {}\n", p);
   fmt::print("fsck: {} objects, {} commits: {} corrupt, {} missing\n", report->objects, report->commits,
              report->corrupt.size(), report->missing.size());
-  return report->ok() ? 0 : 1;
+  if (report->ok()) return 0;
+  // The way out: the boot flow's verify fetches a damaged deployed version's objects again.
+  return fail(
+      "the repository is damaged - boot once with lota.verify=full on the kernel command line to have the "
+      "deployed version checked and fetched again from the server, or reflash the device");
 }
 
 // lota check --remote URL [--branch B] [--ca F] [--cert F --key F] [--timeout S]: what would

@@ -17,10 +17,8 @@ Nth (--every) all three:
   3. then: the deployed version's files verified against its commit (0 damaged, 0 corrupt
      objects), the kernel that switched root is the deployed version's, the journal's deployed
      commit is the repo's lota/deployed ref, the update completed (2.1 deployed: the server has
-     it), the kept versions' commits are not partial, the repository is fsck-clean (`ostree fsck
-     --all`, the ostree CLI scripts/setup builds, not lota's own code judging itself: every
-     object that complete commits reach, read back against its checksum, and present), and
-     e2fsck finds the root file system clean.
+     it), the repository is fsck-clean (fsck.py: `ostree fsck --all`, and the kept versions'
+     commits not partial), and e2fsck finds the root file system clean.
 
 Must run as root in a private mount namespace (the driver, qemu/block-crash-tests, uses unshare).
 Prints one JSON line per state and a summary; exit status 1 when any state failed."""
@@ -36,6 +34,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fsck  # noqa: E402
 import replay  # noqa: E402
 import uboot  # noqa: E402
 from fat import Fat  # noqa: E402
@@ -43,7 +42,6 @@ from fat import Fat  # noqa: E402
 TOP = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 MAX_BOOTS = 4
 LOTA = None  # the host lota binary, copied at start: a rebuild during a run does not change it
-OSTREE = os.path.join(os.environ.get("LOTA_CACHE", os.path.expanduser("~/.cache/lota")), "deps", "amd64", "bin", "ostree")
 
 
 def sh(*args, **kw):
@@ -284,20 +282,8 @@ class StateCheck:
                 self.problem(f"lota/deployed is {ref[:12]}, the journal says {str(deployed.get('commit'))[:12]}")
         except OSError as e:
             self.problem(f"no lota/deployed ref: {e}")
-        self.fsck(os.path.join(mnt, "ostree/repo"), status)
-
-    def fsck(self, repo, status):
-        # ostree fsck skips partial commits, so a kept version must not be one; checked first,
-        # as fsck itself marks a commit partial when it finds objects of it missing.
-        for kept in ("deployed", "previous"):
-            commit = (status.get(kept) or {}).get("commit")
-            if commit and os.path.exists(os.path.join(repo, "state", f"{commit}.commitpartial")):
-                self.problem(f"the {kept} version's commit {commit[:12]} is partial: not all of it is on the device")
-        r = sh(OSTREE, f"--repo={repo}", "fsck", "--all")  # --all: report every error, not the first
-        if r.returncode != 0:
-            lines = (r.stderr + r.stdout).strip().splitlines()
-            self.problem(f"ostree fsck: {lines[-1:] if lines else 'exit ' + str(r.returncode)}")
-
+        for why in fsck.problems(os.path.join(mnt, "ostree/repo")):
+            self.problem(why)
 
 def control_state(rec, all_states, recording):
     """The judge must be able to fail: the boot's end state with the new set's kernel writes lost
@@ -376,8 +362,8 @@ def parse_args():
 
 def main():
     a = parse_args()
-    if not a.emit and not os.access(OSTREE, os.X_OK):
-        sys.exit(f"check: no ostree CLI at {OSTREE} - run scripts/setup")
+    if not a.emit and not os.access(fsck.OSTREE, os.X_OK):
+        sys.exit(f"check: no ostree CLI at {fsck.OSTREE} - run scripts/setup")
     rec = Recording(a.recording, a.phase, a.model)
     if rec.model == "sd":
         all_states = replay.sd_states(rec.reqs, a.tears, a.seed)
