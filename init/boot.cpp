@@ -8,18 +8,19 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "cmdline.hpp"
-#include "deployment_mounts.hpp"
-#include "device.hpp"
-#include "file.hpp"
-#include "log.hpp"
-#include "modules.hpp"
-#include "mount.hpp"
-#include "root_partition.hpp"
-#include "switch_root.hpp"
-#include "update.hpp"
-#include "version.hpp"
-#include "watchdog.hpp"
+#include "system/cmdline.hpp"
+#include "update/deployment_mounts.hpp"
+#include "system/device.hpp"
+#include "base/dir_tree.hpp"
+#include "base/file.hpp"
+#include "base/log.hpp"
+#include "system/modules.hpp"
+#include "system/mount.hpp"
+#include "system/root_partition.hpp"
+#include "system/switch_root.hpp"
+#include "update/update.hpp"
+#include "base/version.hpp"
+#include "system/watchdog.hpp"
 
 namespace lota {
 namespace {

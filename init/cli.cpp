@@ -9,16 +9,17 @@
 #include <string>
 #include <vector>
 
-#include "cmdline.hpp"
-#include "config.hpp"
-#include "file.hpp"
-#include "layout.hpp"
-#include "pull_job.hpp"
-#include "repo.hpp"
-#include "root_partition.hpp"
-#include "state.hpp"
-#include "update.hpp"
-#include "version.hpp"
+#include "system/cmdline.hpp"
+#include "system/config.hpp"
+#include "base/file.hpp"
+#include "update/layout.hpp"
+#include "update/pull_job.hpp"
+#include "update/repo.hpp"
+#include "system/root_partition.hpp"
+#include "update/state.hpp"
+#include "update/remote_check.hpp"
+#include "update/update.hpp"
+#include "base/version.hpp"
 
 namespace lota {
 namespace {
@@ -123,11 +124,11 @@ int check(const std::vector<std::string>& args) {
     else if (k == "--branch")
       c.branch = v;
     else if (k == "--ca")
-      c.tls_ca = v;
+      c.tls.ca = v;
     else if (k == "--cert")
-      c.tls_cert = v;
+      c.tls.client_cert = v;
     else if (k == "--key")
-      c.tls_key = v;
+      c.tls.client_key = v;
     else if (k == "--timeout")
       c.check_timeout = std::atof(v.c_str());
     else

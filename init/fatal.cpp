@@ -6,7 +6,7 @@
 
 #include <cmath>
 
-#include "log.hpp"
+#include "base/log.hpp"
 
 namespace lota {
 namespace {

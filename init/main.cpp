@@ -8,8 +8,8 @@
 #include "boot.hpp"
 #include "cli.hpp"
 #include "fatal.hpp"
-#include "log.hpp"
-#include "version.hpp"
+#include "base/log.hpp"
+#include "base/version.hpp"
 
 int main(int argc, char** argv) {
   // Not PID 1: the same binary is the `lota` command of the booted system.

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "file.hpp"
-#include "modules.hpp"
+#include "base/file.hpp"
+#include "system/modules.hpp"
 
 int main(int argc, char** argv) {
   if (argc < 2) {

@@ -13,7 +13,7 @@ namespace {
 // Tests tagged [never-brick] are the regression tests of the brick paths (issue 13): each
 // records its name and result in $LOTA_RELIABILITY_DIR/never-brick.jsonl, which
 // scripts/reliability-report turns into a section of docs/reliability.md.
-// "tests/test_x.cpp" from the compiler's "../../tests/test_x.cpp".
+// "tests/<group>/test_x.cpp" from the compiler's "../../tests/<group>/test_x.cpp".
 std::string source_name(std::string path) {
   auto at = path.find("tests/");
   return at == std::string::npos ? path : path.substr(at);

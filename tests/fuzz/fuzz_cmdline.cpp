@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "cmdline.hpp"
-#include "config.hpp"
+#include "system/cmdline.hpp"
+#include "system/config.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string>
 
-#include "dhcp.hpp"
-#include "ipconfig.hpp"
+#include "net/dhcp.hpp"
+#include "net/ipconfig.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)lota::parse_dhcp_message(data, size);

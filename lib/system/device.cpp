@@ -1,0 +1,48 @@
+#include "system/device.hpp"
+
+#include <blkid.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "base/clock.hpp"
+
+namespace lota {
+namespace {
+
+double now() {
+  return monotonic_seconds();
+}
+
+std::string resolve(const std::string& spec) {
+  if (spec.find('=') == std::string::npos || spec[0] == '/') return spec;
+  char* dev = blkid_evaluate_tag(spec.c_str(), nullptr, nullptr);
+  std::string path = dev ? dev : "";
+  std::free(dev);
+  return path;
+}
+
+bool is_block_device(const std::string& path) {
+  struct stat st {};
+  return !path.empty() && ::stat(path.c_str(), &st) == 0 && S_ISBLK(st.st_mode);
+}
+
+}  // namespace
+
+Result<std::string> wait_for_device(const std::string& spec, double timeout_s) {
+  const double deadline = now() + timeout_s;
+  for (;;) {
+    std::string path = resolve(spec);
+    if (is_block_device(path)) return path;
+    if (now() >= deadline)
+      return make_error(
+          "root device {} did not appear within {:g} s - check lota.root= and that the board's "
+          "storage driver modules are in the initramfs",
+          spec, timeout_s);
+    ::usleep(20 * 1000);  // devtmpfs creates the node as soon as the driver registers it
+  }
+}
+
+}  // namespace lota

@@ -1,0 +1,114 @@
+#include "update/fetch.hpp"
+
+#include "base/log.hpp"
+#include "base/text.hpp"
+#include "update/boot_set_sync.hpp"
+#include "update/deploy.hpp"
+#include "update/disk_space.hpp"
+#include "update/pull_job.hpp"
+#include "update/reclaim.hpp"
+
+namespace lota {
+namespace {
+
+PullRequest pull_request(const UpdateContext& ctx, const std::string& key, const std::string& commit,
+                         const std::string& from, const std::string& workdir) {
+  const Config& config = ctx.config;
+  return PullRequest{.repo_path = ctx.layout.repo(),
+                     .remote = {.url = config.remote, .sign_key = key, .tls = config.tls},
+                     .branch = config.branch,
+                     .commit = commit,
+                     .from = from,
+                     .workdir = workdir};
+}
+
+Result<PullReport> pull(const UpdateContext& ctx, const PullRequest& request) {
+  return supervise_pull(ctx.self_exe, request, {ctx.config.pull_timeout, ctx.config.stall_timeout});
+}
+
+// A failed download that ran out of room says which room and the way out; the space it took is
+// given back. A cut download is otherwise kept for the next boot to resume.
+Error explain_failed_pull(UpdateContext& ctx, const Error& error) {
+  if (error.is(ErrorKind::ram_full))  // the pull job names /var/tmp, RAM in the initramfs
+    return make_error(ErrorKind::ram_full,
+                      "{} - not the root partition; {}; publish the release with smaller delta parts "
+                      "(--max-chunk-size) or give the board more RAM",
+                      error.message, reclaim_space(ctx));
+  auto space = disk_space(ctx.layout.part);
+  if (error.is(ErrorKind::disk_full) || (space && space->short_of_room()))
+    return make_error(ErrorKind::disk_full,
+                      "{} - the root partition is too full for this update; {}; free space (e.g. in /var) or grow "
+                      "the partition",
+                      error.message, reclaim_space(ctx));
+  return error;
+}
+
+// What arrived is what may be installed: signed by the key, and no older than what runs.
+Result<CommitInfo> check_release(UpdateContext& ctx, const std::string& commit, const std::string& key) {
+  if (!key.empty()) {
+    LOTA_TRY(ctx.repo.verify_signature(commit, key));
+    log::info("signature of {} verified (ed25519)", short_id(commit));
+  }
+  auto info = ctx.repo.commit_info(commit);
+  if (!info) return info.error();
+  const auto& deployed = ctx.state.deployed;
+  if (deployed && !ctx.config.allow_downgrade) {
+    auto current = ctx.repo.commit_info(deployed->commit);
+    if (current && info->timestamp < current->timestamp)
+      return make_error(ErrorKind::refused,
+                        "commit {} ({}) is older than the deployed {} - downgrade refused (lota.allow_downgrade=1 "
+                        "permits it)",
+                        short_id(commit), info->version, deployed->version);
+  }
+  return info;
+}
+
+// The deployment and its boot set go together or not at all: the boot files are checked on the
+// checkout before the swap.
+Status deploy_checked(UpdateContext& ctx, const std::string& commit, const CommitInfo& info) {
+  LOTA_TRY(ctx.repo.set_ref("lota/pending", commit));
+  auto installable = [&ctx](const std::string& tree) { return check_boot_set_installable(ctx, tree); };
+  auto st = deploy(ctx.layout, ctx.state, ctx.repo, Deployment{.commit = commit, .version = info.version},
+                   ctx.config.tries, installable);
+  if (!st) {
+    bool never = st.error().is(ErrorKind::refused);  // never retried
+    if (never) ctx.state.rejected.push_back(commit);
+    std::string note = reclaim_space(ctx);
+    (void)save_state(ctx.layout.state(), ctx.state);
+    return make_error(st.error().kind, "{}{}; {}", st.error().message, never ? "; this release will not be installed" : "",
+                      note);
+  }
+  (void)ctx.repo.set_ref("lota/pending", "");
+  return {};
+}
+
+}  // namespace
+
+Status fetch_and_deploy(UpdateContext& ctx, const std::string& commit, const std::string& key) {
+  LOTA_TRY(make_room(ctx.layout));
+  const auto& deployed = ctx.state.deployed;
+  // Always through libostree, even when the commit object is here: a pull cut short leaves
+  // the commit marked partial, and the pull completes it.
+  auto report = pull(ctx, pull_request(ctx, key, commit, deployed ? deployed->commit : "",
+                                       ctx.layout.state_dir() + "/delta"));
+  if (!report) return explain_failed_pull(ctx, report.error());
+  log::info("pull: done, {} bytes in {:.1f} s (pull job peak RSS {} KiB)", report->progress.bytes, report->seconds,
+            report->peak_rss_kib);
+  auto info = check_release(ctx, commit, key);
+  if (!info) return info.error();
+  return deploy_checked(ctx, commit, *info);
+}
+
+Status fetch_repair(UpdateContext& ctx, const std::string& key) {
+  const Deployment& deployed = *ctx.state.deployed;
+  auto report = pull(ctx, pull_request(ctx, key, deployed.commit, "", ""));
+  if (!report) return report.error().with_context("repairing {}", deployed.version);
+  auto did = restore_deployment(ctx.layout, ctx.state, ctx.repo, "corrupt objects fetched again");
+  if (!did)
+    log::error("repairing {}: {}", deployed.version, did.error().message);
+  else
+    log::warn("{}", *did);
+  return {};
+}
+
+}  // namespace lota

@@ -1,0 +1,222 @@
+#include "update/pull_job.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <map>
+#include <optional>
+
+#include "base/clock.hpp"
+#include "update/delta_fetch.hpp"
+#include "update/disk_space.hpp"
+#include "net/http.hpp"
+#include "base/log.hpp"
+#include "base/unique_fd.hpp"
+
+namespace lota {
+namespace {
+
+constexpr int kProgressFd = 3;
+
+double now() {
+  return monotonic_seconds();
+}
+
+std::vector<std::string> to_args(const PullRequest& r) {
+  return {"--repo",     r.repo_path,
+          "--url",      r.remote.url,
+          "--branch",   r.branch,
+          "--commit",   r.commit,
+          "--sign-key", r.remote.sign_key,
+          "--tls-ca",   r.remote.tls.ca,
+          "--tls-cert", r.remote.tls.client_cert,
+          "--tls-key",  r.remote.tls.client_key,
+          "--from",     r.from,
+          "--workdir",  r.workdir};
+}
+
+std::string human_bytes(double b) {
+  if (b >= 1024 * 1024) return fmt::format("{:.1f} MiB", b / (1024 * 1024));
+  if (b >= 1024) return fmt::format("{:.0f} KiB", b / 1024);
+  return fmt::format("{:.0f} B", b);
+}
+
+// Records on the pipe: "P <bytes> <fetched> <requested>\n", "A\n" (applying), "I <text>\n", and a
+// final "E <kind> <message>\n" (ErrorKind by name: PID 1 decides on the kind, not the text).
+void write_record(const std::string& line) {
+  const char* p = line.data();
+  size_t left = line.size();
+  while (left > 0) {
+    ssize_t n = ::write(kProgressFd, p, left);
+    if (n <= 0) return;
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+}
+
+Error parse_error_record(const std::string& record) {
+  auto space = record.find(' ');
+  if (space == std::string::npos) return Error{record};
+  return Error{record.substr(space + 1), error_kind_from(record.substr(0, space))};
+}
+
+struct Watch {
+  PullReport report;
+  std::optional<Error> error;
+  std::string partial;
+  double last_byte_time = 0;
+  bool applying = false;  // applying a delta moves no bytes: not a stall (the deadline still holds)
+  double last_log = 0;
+  double start = 0;
+
+  void feed(const char* data, size_t n) {
+    partial.append(data, n);
+    size_t nl;
+    while ((nl = partial.find('\n')) != std::string::npos) {
+      std::string line = partial.substr(0, nl);
+      partial.erase(0, nl + 1);
+      if (line.starts_with("E ")) error = parse_error_record(line.substr(2));
+      if (line.starts_with("I ")) log::info("pull: {}", line.substr(2));
+      unsigned long long b = 0, f = 0, r = 0;
+      if (line == "A") applying = true;
+      if (std::sscanf(line.c_str(), "P %llu %llu %llu", &b, &f, &r) == 3) {
+        if (applying) last_byte_time = now();  // the apply is over: the stall clock restarts
+        applying = false;
+        if (b > report.progress.bytes) last_byte_time = now();
+        report.progress = {b, f, r};
+      }
+    }
+  }
+
+  void maybe_log(bool final) {
+    double t = now();
+    if (!final && t - last_log < 1.0) return;
+    last_log = t;
+    const auto& p = report.progress;
+    double elapsed = std::max(0.001, t - start);
+    int pct =
+        p.requested ? static_cast<int>(100.0 * static_cast<double>(p.fetched) / static_cast<double>(p.requested)) : 0;
+    log::info("pull: {}, {}/{} objects, {}/s, {}%", human_bytes(static_cast<double>(p.bytes)), p.fetched, p.requested,
+              human_bytes(static_cast<double>(p.bytes) / elapsed), pct);
+  }
+};
+
+}  // namespace
+
+Result<PullReport> supervise_pull(const std::string& self_exe, const PullRequest& request, const PullLimits& limits) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return errno_error("pipe for the pull job");
+  UniqueFd rd(fds[0]), wr(fds[1]);
+  std::vector<std::string> args = {"lota", "pull-job"};
+  for (auto& a : to_args(request)) args.push_back(a);
+  // Built before the fork: the child of a process with threads (the watchdog feeder) may only
+  // make async-signal-safe calls until it execs, and allocating is not one.
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) return errno_error("starting the pull job");
+  if (pid == 0) {
+    ::dup2(wr.get(), kProgressFd);  // dup2 clears O_CLOEXEC on the copy
+    ::execv(self_exe.c_str(), argv.data());
+    ::_exit(127);
+  }
+  wr.reset();
+  Watch w;
+  w.start = w.last_byte_time = w.last_log = now();
+  std::string timeout_error;
+  for (;;) {
+    pollfd p{rd.get(), POLLIN, 0};
+    int r = ::poll(&p, 1, 200);
+    if (r > 0) {
+      char buf[4096];
+      ssize_t n = ::read(rd.get(), buf, sizeof buf);
+      if (n == 0) break;  // the child closed its end: it is done
+      if (n > 0) w.feed(buf, static_cast<size_t>(n));
+    }
+    double t = now();
+    if (t - w.start > limits.deadline_s)
+      timeout_error = fmt::format("download took longer than lota.pull_timeout={:g} s", limits.deadline_s);
+    else if (!w.applying && t - w.last_byte_time > limits.stall_s)
+      timeout_error = fmt::format("download stalled: no data for {:g} s (lota.stall_timeout)", limits.stall_s);
+    if (!timeout_error.empty()) {
+      ::kill(pid, SIGKILL);
+      break;
+    }
+    w.maybe_log(false);
+  }
+  int status = 0;
+  struct rusage usage {};
+  while (::wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
+  }
+  w.report.seconds = now() - w.start;
+  w.report.peak_rss_kib = usage.ru_maxrss;
+  w.maybe_log(true);
+  if (!timeout_error.empty())
+    return make_error(ErrorKind::network, "{}; kept what was fetched for the next boot", timeout_error);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return w.error ? *w.error : make_error("pull job failed (status {})", status);
+  return w.report;
+}
+
+int pull_job_main(const std::vector<std::string>& args) {
+  std::map<std::string, std::string> opt;
+  for (size_t i = 0; i + 1 < args.size(); i += 2) opt[args[i]] = args[i + 1];
+  PullRequest r{.repo_path = opt["--repo"],
+                .remote = {.url = opt["--url"],
+                           .sign_key = opt["--sign-key"],
+                           .tls = {.ca = opt["--tls-ca"],
+                                   .client_cert = opt["--tls-cert"],
+                                   .client_key = opt["--tls-key"]}},
+                .branch = opt["--branch"],
+                .commit = opt["--commit"],
+                .from = opt["--from"],
+                .workdir = opt["--workdir"]};
+  auto fail = [](const Error& e) {
+    write_record(fmt::format("E {} {}\n", to_string(e.kind), e.message));
+    return 1;
+  };
+  auto repo = Repo::open(r.repo_path);
+  if (!repo) return fail(repo.error());
+  if (auto st = repo->set_remote("lota", r.remote); !st) return fail(st.error());
+  uint64_t delta_bytes = 0;
+  if (!r.from.empty() && !r.workdir.empty() && r.from != r.commit && repo->has_commit(r.from)) {
+    HttpOptions http;
+    http.timeout_s = 30;  // connect; the transfer itself is bounded by the stall limit and PID 1
+    http.tls = r.remote.tls;
+    auto d = fetch_and_apply_delta(*repo, r.remote.url, http, r.from, r.commit, r.remote.sign_key, r.workdir, 30,
+                                   [](uint64_t bytes, int done, int total) {
+                                     if (done < 0)
+                                       write_record("A\n");  // applying: PID 1 pauses the stall clock
+                                     else
+                                       write_record(fmt::format("P {} {} {}\n", bytes, done, total));
+                                   });
+    if (!d) return fail(d.error());
+    delta_bytes = d->bytes;
+    write_record(d->applied ? fmt::format("I static delta applied: {} bytes\n", d->bytes)
+                            : fmt::format("I {}; pulling objects\n", d->why_not));
+  }
+  auto on_progress = [delta_bytes](const PullProgress& p) {
+    write_record(fmt::format("P {} {} {}\n", delta_bytes + p.bytes, p.fetched, p.requested));
+  };
+  // Never libostree's own static-delta path: lota fetched the delta above, or declined it (no
+  // room, fallbacks, none on the server); libostree would fetch the same delta again.
+  if (auto st = repo->pull("lota", r.branch, r.commit, on_progress, false); !st) {
+    // libostree unpacks into /var/tmp, which in the initramfs is RAM: say so while it is still
+    // full (its anonymous files go with this process).
+    auto tmp = disk_space("/var/tmp");
+    if (tmp && tmp->free_bytes < (8u << 20))
+      return fail(make_error(ErrorKind::ram_full, "{} (/var/tmp, RAM in the initramfs, is full: {} KiB free)",
+                             st.error().message, tmp->free_bytes >> 10));
+    return fail(st.error());
+  }
+  return 0;
+}
+
+}  // namespace lota
