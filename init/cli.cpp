@@ -12,6 +12,7 @@
 #include "system/cmdline.hpp"
 #include "system/config.hpp"
 #include "base/file.hpp"
+#include "base/flags.hpp"
 #include "update/layout.hpp"
 #include "update/pull_job.hpp"
 #include "update/repo.hpp"
@@ -42,22 +43,27 @@ int fail(const std::string& msg) {
   return 1;
 }
 
-int status(const Layout& l, bool as_json) {
-  auto s = load_state(l.state());
-  if (!s) return fail(s.error().message + " - lota status needs the root partition (see --root)");
+int bad_usage(const Error& error) {
+  std::fprintf(stderr, "lota: %s\n", error.message.c_str());
+  return usage();
+}
+
+int status(const Layout& layout, bool as_json) {
+  auto state = load_state(layout.state());
+  if (!state) return fail(state.error().message + " - lota status needs the root partition (see --root)");
   if (as_json) {
-    std::fputs(serialize_state(*s).c_str(), stdout);
+    std::fputs(serialize_state(*state).c_str(), stdout);
     return 0;
   }
   auto dep = [](const std::optional<Deployment>& d) {
     return d ? fmt::format("{} ({})", d->version, d->commit.substr(0, 12)) : std::string("none");
   };
-  fmt::print("deployed: {}\nprevious: {}\n", dep(s->deployed), dep(s->previous));
-  if (s->trial)
-    fmt::print("trial:    {} boot(s) left to confirm (lota mark-good)\n", s->trial->tries_left);
+  fmt::print("deployed: {}\nprevious: {}\n", dep(state->deployed), dep(state->previous));
+  if (state->trial)
+    fmt::print("trial:    {} boot(s) left to confirm (lota mark-good)\n", state->trial->tries_left);
   else
     fmt::print("trial:    none (confirmed)\n");
-  fmt::print("step:     {}\nrejected: {}\n", to_string(s->step), s->rejected.size());
+  fmt::print("step:     {}\nrejected: {}\n", to_string(state->step), state->rejected.size());
   // What the boot script passed (U-Boot boards): the set this boot came from, and its attempt.
   if (auto cmdline = read_file("/proc/cmdline")) {
     std::string set, count;
@@ -69,23 +75,23 @@ int status(const Layout& l, bool as_json) {
       fmt::print("boot set: {} (boot script attempt {} of this set; 0: not on trial)\n", set,
                  count.empty() ? "?" : count);
   }
-  for (const auto& e : s->events) fmt::print("  event: {}\n", e.text);
+  for (const auto& e : state->events) fmt::print("  event: {}\n", e.text);
   return 0;
 }
 
-int mark_good(const Layout& l) {
-  auto s = load_state(l.state());
-  if (!s) return fail(s.error().message);
-  if (!s->trial) {
-    fmt::print("lota: {} is already confirmed\n", s->deployed ? s->deployed->version : "the system");
+int mark_good(const Layout& layout) {
+  auto state = load_state(layout.state());
+  if (!state) return fail(state.error().message);
+  if (!state->trial) {
+    fmt::print("lota: {} is already confirmed\n", state->deployed ? state->deployed->version : "the system");
     return 0;
   }
-  std::string version = s->deployed ? s->deployed->version : "?";
-  s->trial.reset();
-  s->add_event(fmt::format("{} confirmed healthy", version));
-  if (auto st = save_state(l.state(), *s); !st) return fail(st.error().message);
+  std::string version = state->deployed ? state->deployed->version : "?";
+  state->trial.reset();
+  state->add_event(fmt::format("{} confirmed healthy", version));
+  if (auto st = save_state(layout.state(), *state); !st) return fail(st.error().message);
   // Free what no kept deployment needs: only lota/deployed and lota/previous hold refs.
-  if (auto repo = Repo::open(l.repo())) {
+  if (auto repo = Repo::open(layout.repo())) {
     (void)repo->set_ref("lota/pending", "");
     if (auto freed = repo->prune()) fmt::print("lota: repository pruned, {} bytes freed\n", *freed);
   }
@@ -96,8 +102,8 @@ int mark_good(const Layout& l) {
 // lota fsck: every object of the device's repository read back against its checksum, and every
 // object the kept versions need present (what `ostree fsck` does; the device has no ostree CLI).
 // Exit status 1 when anything is corrupt or missing.
-int fsck(const Layout& l) {
-  auto repo = Repo::open(l.repo());
+int fsck(const Layout& layout) {
+  auto repo = Repo::open(layout.repo());
   if (!repo) return fail(repo.error().message + " - lota fsck needs the root partition (see --root)");
   auto report = repo->fsck();
   if (!report) return fail(report.error().message);
@@ -116,40 +122,31 @@ int fsck(const Layout& l) {
 // lota check --remote URL [--branch B] [--ca F] [--cert F --key F] [--timeout S]: what would
 // the device see? Prints the branch's commit, or why it cannot be had.
 int check(const std::vector<std::string>& args) {
-  Config c;
-  for (size_t i = 0; i + 1 < args.size(); i += 2) {
-    const std::string &k = args[i], &v = args[i + 1];
-    if (k == "--remote")
-      c.remote = v;
-    else if (k == "--branch")
-      c.branch = v;
-    else if (k == "--ca")
-      c.tls.ca = v;
-    else if (k == "--cert")
-      c.tls.client_cert = v;
-    else if (k == "--key")
-      c.tls.client_key = v;
-    else if (k == "--timeout")
-      c.check_timeout = std::atof(v.c_str());
-    else
-      return usage();
-  }
-  if (c.remote.empty()) return usage();
-  auto commit = check_remote(c, c.check_timeout);
+  Config config;
+  auto timeout = [&config](const std::string& v) -> Status {
+    config.check_timeout = std::atof(v.c_str());
+    return {};
+  };
+  auto parsed = parse_flags(args, {string_flag("--remote", config.remote), string_flag("--branch", config.branch),
+                                   string_flag("--ca", config.tls.ca), string_flag("--cert", config.tls.client_cert),
+                                   string_flag("--key", config.tls.client_key), {"--timeout", timeout}});
+  if (!parsed) return bad_usage(parsed.error());
+  if (config.remote.empty()) return usage();
+  auto commit = check_remote(config, config.check_timeout);
   if (!commit) return fail(commit.error().message);
   std::printf("%s\n", commit->c_str());
   return 0;
 }
 
-int request_rollback(const Layout& l) {
-  auto s = load_state(l.state());
-  if (!s) return fail(s.error().message);
-  if (!s->previous) return fail("no previous version to roll back to");
+int request_rollback(const Layout& layout) {
+  auto state = load_state(layout.state());
+  if (!state) return fail(state.error().message);
+  if (!state->previous) return fail("no previous version to roll back to");
   // A trial with no tries left makes the next boot roll back, through the same path.
-  s->trial = Trial{s->deployed ? s->deployed->commit : "", 0};
-  s->add_event("rollback requested");
-  if (auto st = save_state(l.state(), *s); !st) return fail(st.error().message);
-  fmt::print("lota: the next boot rolls back to {}\n", s->previous->version);
+  state->trial = Trial{state->deployed ? state->deployed->commit : "", 0};
+  state->add_event("rollback requested");
+  if (auto st = save_state(layout.state(), *state); !st) return fail(st.error().message);
+  fmt::print("lota: the next boot rolls back to {}\n", state->previous->version);
   return 0;
 }
 
@@ -157,33 +154,25 @@ int request_rollback(const Layout& l) {
 // pull, deploy, boot set), on a root partition mounted at DIR (with --device DEV, mounted there
 // first as lota-init mounts it). For the host tests (which cut it short at every durable step,
 // or give it every block-level crash state) and image tooling; not for a running system's root.
-int boot_flow(Layout l, const std::vector<std::string>& args) {
-  std::string conf_text, cmdline, device;
-  for (size_t i = 0; i + 1 < args.size(); i += 2) {
-    const std::string &k = args[i], &v = args[i + 1];
-    if (k == "--config") {
-      auto text = read_file(v);
-      if (!text) return fail(text.error().message);
-      conf_text = *text;
-    } else if (k == "--cmdline") {
-      cmdline = v;
-    } else if (k == "--boot-mount") {
-      l.boot_mount = v;
-    } else if (k == "--device") {
-      device = v;
-    } else {
-      return usage();
-    }
+int boot_flow(Layout layout, const std::vector<std::string>& args) {
+  std::string conf_file, cmdline, device;
+  auto parsed = parse_flags(args, {string_flag("--config", conf_file), string_flag("--cmdline", cmdline),
+                                   string_flag("--boot-mount", layout.boot_mount), string_flag("--device", device)});
+  if (!parsed) return bad_usage(parsed.error());
+  std::string conf_text;
+  if (!conf_file.empty()) {
+    auto text = read_file(conf_file);
+    if (!text) return fail(text.error().message);
+    conf_text = *text;
   }
-  if (args.size() % 2 != 0) return usage();
   auto loaded = load_config(conf_text, parse_cmdline(cmdline));
   for (const auto& w : loaded.warnings) std::fprintf(stderr, "lota: %s\n", w.c_str());
   // --device: mount the root partition from it first, the way lota-init does.
   if (!device.empty()) {
-    if (auto st = mount_root_partition(device, l.part, loaded.config.rootfstype, loaded.config.rootflags); !st)
+    if (auto st = mount_root_partition(device, layout.part, loaded.config.rootfstype, loaded.config.rootflags); !st)
       return fail(st.error().message);
   }
-  auto out = run_update_flow(loaded.config, l, "/proc/self/exe");
+  auto out = run_update_flow(loaded.config, layout, "/proc/self/exe");
   fmt::print("boot-flow: {}\n", out.summary);
   if (!out.reboot_into.empty()) fmt::print("boot-flow: reboot into boot set {}\n", out.reboot_into);
   return 0;
@@ -194,20 +183,20 @@ int boot_flow(Layout l, const std::vector<std::string>& args) {
 int cli_main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && args[0] == "pull-job") return pull_job_main({args.begin() + 1, args.end()});
-  Layout l{kDefaultPart};
+  Layout layout{kDefaultPart};
   if (args.size() >= 2 && args[0] == "--root") {
-    l.part = args[1];
+    layout.part = args[1];
     args.erase(args.begin(), args.begin() + 2);
   }
   if (args.empty()) return usage();
   const std::string& cmd = args[0];
   if (cmd == "--version") return std::printf("lota %s\n", kVersion) < 0;
-  if (cmd == "status") return status(l, args.size() > 1 && args[1] == "--json");
-  if (cmd == "mark-good") return mark_good(l);
-  if (cmd == "rollback") return request_rollback(l);
-  if (cmd == "fsck") return fsck(l);
+  if (cmd == "status") return status(layout, args.size() > 1 && args[1] == "--json");
+  if (cmd == "mark-good") return mark_good(layout);
+  if (cmd == "rollback") return request_rollback(layout);
+  if (cmd == "fsck") return fsck(layout);
   if (cmd == "check") return check({args.begin() + 1, args.end()});
-  if (cmd == "boot-flow") return boot_flow(l, {args.begin() + 1, args.end()});
+  if (cmd == "boot-flow") return boot_flow(layout, {args.begin() + 1, args.end()});
   return usage();
 }
 

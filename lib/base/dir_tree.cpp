@@ -1,11 +1,14 @@
 #include "base/dir_tree.hpp"
 
+#include <dirent.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 
+#include "base/c_handle.hpp"
 #include "base/crash_point.hpp"
 
 namespace lota {
@@ -16,6 +19,18 @@ int remove_entry(const char* path, const struct stat*, int, FTW*) {
 }
 
 }  // namespace
+
+std::vector<std::string> list_dir(const std::string& dir) {
+  std::vector<std::string> names;
+  CHandle<DIR, ::closedir> handle(::opendir(dir.c_str()));
+  if (!handle) return names;
+  while (const dirent* entry = ::readdir(handle.get())) {
+    std::string name = entry->d_name;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
 
 Status make_dirs(const std::string& path, unsigned mode) {
   for (size_t pos = 1; pos <= path.size(); ++pos) {

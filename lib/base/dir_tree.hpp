@@ -3,10 +3,16 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "base/result.hpp"
 
 namespace lota {
+
+// The names in a directory, sorted, without "." and ".." (none when it cannot be read). POSIX
+// calls, not std::filesystem: its iterator throws on EIO or a symlink loop, and this runs in
+// PID 1 on data from deployments and the boot partition, where a throw was a reboot loop.
+std::vector<std::string> list_dir(const std::string& dir);
 
 // mkdir -p; existing directories are fine.
 Status make_dirs(const std::string& path, unsigned mode = 0755);

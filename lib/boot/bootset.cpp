@@ -1,6 +1,5 @@
 #include "boot/bootset.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -21,21 +20,6 @@
 
 namespace lota {
 namespace {
-
-// Runs at every boot on data from the deployment: POSIX calls that report errors as values
-// (std::filesystem throws on EIO or a symlink loop, and a throw in PID 1 was a reboot loop).
-std::vector<std::string> entries(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return names;
-  while (const dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") names.push_back(n);
-  }
-  ::closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 bool lexists(const std::string& p, struct stat& st) {
   return ::lstat(p.c_str(), &st) == 0;
@@ -131,7 +115,7 @@ Result<std::vector<BootFile>> boot_files(const std::string& deployment) {
   const std::string modules = "usr/lib/modules";
   std::vector<std::string> kernels;
   struct stat st {};
-  for (const auto& k : entries(deployment + "/" + modules))
+  for (const auto& k : list_dir(deployment + "/" + modules))
     if (lexists(deployment + "/" + modules + "/" + k + "/vmlinuz", st)) kernels.push_back(k);
   if (kernels.empty()) return files;
   if (kernels.size() > 1)
@@ -141,7 +125,7 @@ Result<std::vector<BootFile>> boot_files(const std::string& deployment) {
   LOTA_TRY(add_file(files, deployment, dir + "/vmlinuz", "vmlinuz"));
   if (lexists(deployment + "/" + dir + "/initramfs.img", st))
     LOTA_TRY(add_file(files, deployment, dir + "/initramfs.img", "initramfs.img"));
-  for (const auto& d : entries(deployment + "/" + dir + "/dtb"))
+  for (const auto& d : list_dir(deployment + "/" + dir + "/dtb"))
     if (d.size() > 4 && d.compare(d.size() - 4, 4, ".dtb") == 0)
       LOTA_TRY(add_file(files, deployment, dir + "/dtb/" + d, d));
   return files;
@@ -159,7 +143,7 @@ Status check_boot_set_fits(const std::string& boot, const std::vector<BootFile>&
   for (const auto& f : files) need += on_disk(f.size) + cluster;
   uint64_t room = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
   struct stat st {};
-  for (const auto& n : entries(boot + "/" + target))  // replaced by the new set
+  for (const auto& n : list_dir(boot + "/" + target))  // replaced by the new set
     if (lexists(boot + "/" + target + "/" + n, st) && S_ISREG(st.st_mode))
       room += on_disk(static_cast<uint64_t>(st.st_size));
   if (need > room)

@@ -65,10 +65,6 @@ void common_options(std::vector<uint8_t>& p, DhcpType type) {
   option(p, kParamList, params, sizeof params);
 }
 
-double now() {
-  return monotonic_seconds();
-}
-
 uint32_t get32(const uint8_t* p) {
   uint32_t v;
   std::memcpy(&v, p, 4);
@@ -185,7 +181,7 @@ Status send_broadcast(int fd, const std::vector<uint8_t>& p) {
 Result<DhcpMessage> receive(int fd, uint32_t xid, const MacAddress& mac, DhcpType want, double deadline) {
   uint8_t buf[1500];
   for (;;) {
-    double left = deadline - now();
+    double left = deadline - monotonic_seconds();
     if (left <= 0) return make_error("no answer");
     pollfd p{fd, POLLIN, 0};
     int r = ::poll(&p, 1, static_cast<int>(left * 1000) + 1);
@@ -224,12 +220,12 @@ Result<DhcpLease> dhcp_acquire(const std::string& ifname, double timeout_s) {
   if (!mac) return mac.error();
   auto sock = open_socket(ifname);
   if (!sock) return sock.error();
-  const double deadline = now() + timeout_s;
+  const double deadline = monotonic_seconds() + timeout_s;
   double wait = 1.0;  // per attempt, doubled each retry (RFC 2131 4.1, shortened for a boot)
   std::string last = "no answer";
-  while (now() < deadline) {
+  while (monotonic_seconds() < deadline) {
     uint32_t xid = transaction_id(*mac);
-    double attempt_end = std::min(deadline, now() + wait);
+    double attempt_end = std::min(deadline, monotonic_seconds() + wait);
     wait *= 2;
     LOTA_TRY(send_broadcast(sock->get(), build_dhcp_discover(xid, *mac)));
     auto offer = receive(sock->get(), xid, *mac, DhcpType::offer, attempt_end);
@@ -238,7 +234,7 @@ Result<DhcpLease> dhcp_acquire(const std::string& ifname, double timeout_s) {
       continue;
     }
     LOTA_TRY(send_broadcast(sock->get(), build_dhcp_request(xid, *mac, offer->yiaddr, offer->server_id)));
-    auto ack = receive(sock->get(), xid, *mac, DhcpType::ack, std::min(deadline, now() + 2.0));
+    auto ack = receive(sock->get(), xid, *mac, DhcpType::ack, std::min(deadline, monotonic_seconds() + 2.0));
     if (!ack) {
       last = ack.error().message;
       continue;

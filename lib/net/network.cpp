@@ -12,10 +12,6 @@
 namespace lota {
 namespace {
 
-double now() {
-  return monotonic_seconds();
-}
-
 // Brings the candidates up and returns the first that reports carrier before the deadline.
 Result<std::string> wait_for_carrier(const std::string& wanted, double deadline) {
   std::vector<std::string> candidates;
@@ -29,7 +25,7 @@ Result<std::string> wait_for_carrier(const std::string& wanted, double deadline)
   for (;;) {
     for (const auto& c : candidates)
       if (has_carrier(c)) return c;
-    if (now() >= deadline)
+    if (monotonic_seconds() >= deadline)
       return make_error("no carrier on {} (cable out?)", wanted.empty() ? "any interface" : wanted);
     ::usleep(50 * 1000);
   }
@@ -39,7 +35,7 @@ Result<std::string> wait_for_carrier(const std::string& wanted, double deadline)
 
 Result<NetworkUp> network_up(const IpConfig& config, const std::string& iface, double timeout_s,
                              const std::string& resolv_conf) {
-  const double deadline = now() + timeout_s;
+  const double deadline = monotonic_seconds() + timeout_s;
   (void)set_link_up("lo");
   auto chosen = wait_for_carrier(!config.device.empty() ? config.device : iface, deadline);
   if (!chosen) return chosen.error();
@@ -48,7 +44,7 @@ Result<NetworkUp> network_up(const IpConfig& config, const std::string& iface, d
   int prefix = config.prefix_len;
   std::vector<uint32_t> dns = config.dns;
   if (config.mode == IpConfig::Mode::dhcp) {
-    auto lease = dhcp_acquire(*chosen, std::max(0.1, deadline - now()));
+    auto lease = dhcp_acquire(*chosen, std::max(0.1, deadline - monotonic_seconds()));
     if (!lease) return lease.error();
     address = lease->address;
     prefix = lease->prefix_len;

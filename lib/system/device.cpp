@@ -12,10 +12,6 @@
 namespace lota {
 namespace {
 
-double now() {
-  return monotonic_seconds();
-}
-
 std::string resolve(const std::string& spec) {
   if (spec.find('=') == std::string::npos || spec[0] == '/') return spec;
   char* dev = blkid_evaluate_tag(spec.c_str(), nullptr, nullptr);
@@ -32,11 +28,11 @@ bool is_block_device(const std::string& path) {
 }  // namespace
 
 Result<std::string> wait_for_device(const std::string& spec, double timeout_s) {
-  const double deadline = now() + timeout_s;
+  const double deadline = monotonic_seconds() + timeout_s;
   for (;;) {
     std::string path = resolve(spec);
     if (is_block_device(path)) return path;
-    if (now() >= deadline)
+    if (monotonic_seconds() >= deadline)
       return make_error(
           "root device {} did not appear within {:g} s - check lota.root= and that the board's "
           "storage driver modules are in the initramfs",

@@ -1,12 +1,17 @@
 #include "system/mount.hpp"
 
 #include <blkid.h>
+#include <libmount.h>
+#include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <type_traits>
 
+#include "base/c_handle.hpp"
 #include "base/dir_tree.hpp"
 
 namespace lota {
@@ -21,14 +26,31 @@ Status mount_fs(const std::string& source, const std::string& target, const std:
 
 namespace {
 
-bool is_mount_point(const std::string& path) {
-  struct stat self {
-  }, parent{};
-  if (::stat(path.c_str(), &self) != 0 || ::stat((path + "/..").c_str(), &parent) != 0) return false;
-  return self.st_dev != parent.st_dev;
-}
+using MountTable = CHandle<libmnt_table, mnt_unref_table>;
+using Probe = CHandle<std::remove_pointer_t<blkid_probe>, blkid_free_probe>;
 
 }  // namespace
+
+Result<MountOptions> parse_mount_options(const std::string& options) {
+  MountOptions out;
+  if (options.empty()) return out;
+  char* vfs = nullptr;
+  char* fs = nullptr;
+  if (mnt_split_optstr(options.c_str(), nullptr, &vfs, &fs, 0, 0) != 0)
+    return make_error("mount options '{}': cannot be parsed", options);
+  CHandle<char, std::free> vfs_owned(vfs), fs_owned(fs);
+  if (vfs && mnt_optstr_get_flags(vfs, &out.flags, mnt_get_builtin_optmap(MNT_LINUX_MAP)) != 0)
+    return make_error("mount options '{}': cannot be parsed", options);
+  if (fs) out.data = fs;
+  return out;
+}
+
+bool is_mount_point(const std::string& path) {
+  CHandle<char, std::free> real(::realpath(path.c_str(), nullptr));
+  if (!real) return false;
+  MountTable table(mnt_new_table_from_file("/proc/self/mountinfo"));
+  return table && mnt_table_find_target(table.get(), real.get(), MNT_ITER_BACKWARD) != nullptr;
+}
 
 Status mount_pseudo_filesystems(const std::string& root) {
   struct Pseudo {
@@ -54,14 +76,13 @@ Status mount_pseudo_filesystems(const std::string& root) {
 }
 
 Result<std::string> probe_fstype(const std::string& device) {
-  blkid_probe pr = blkid_new_probe_from_filename(device.c_str());
-  if (!pr) return errno_error("probing {}", device);
+  Probe probe(blkid_new_probe_from_filename(device.c_str()));
+  if (!probe) return errno_error("probing {}", device);
   std::string type;
-  if (blkid_do_safeprobe(pr) == 0) {
+  if (blkid_do_safeprobe(probe.get()) == 0) {
     const char* value = nullptr;
-    if (blkid_probe_lookup_value(pr, "TYPE", &value, nullptr) == 0 && value) type = value;
+    if (blkid_probe_lookup_value(probe.get(), "TYPE", &value, nullptr) == 0 && value) type = value;
   }
-  blkid_free_probe(pr);
   if (type.empty())
     return make_error("no filesystem found on {} - is lota.root= the right partition, and is it formatted?", device);
   return type;

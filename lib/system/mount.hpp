@@ -17,6 +17,18 @@ Status mount_pseudo_filesystems(const std::string& root = "/");
 // The filesystem type libblkid finds on a device or image ("ext4", "vfat", ...).
 Result<std::string> probe_fstype(const std::string& device);
 
+// A mount option string as mount(8) takes it ("noatime,ro,data=journal"), split by libmount
+// into the MS_* flags and the filesystem's own data ("data=journal"): lota.rootflags= may name
+// both, where mount(2) would pass "noatime" to ext4 as data and fail.
+struct MountOptions {
+  unsigned long flags = 0;
+  std::string data;
+};
+Result<MountOptions> parse_mount_options(const std::string& options);
+
+// Whether `path` is a mount point, from /proc/self/mountinfo (false while /proc is not mounted).
+bool is_mount_point(const std::string& path);
+
 // Mounts a block device, probing its type unless one is given.
 Status mount_device(const std::string& device, const std::string& target, const std::string& fstype,
                     unsigned long flags, const std::string& data);

@@ -9,10 +9,10 @@
 #include <unistd.h>
 
 #include <cstring>
-#include <map>
 #include <optional>
 
 #include "base/clock.hpp"
+#include "base/flags.hpp"
 #include "update/delta_fetch.hpp"
 #include "update/disk_space.hpp"
 #include "net/http.hpp"
@@ -23,10 +23,6 @@ namespace lota {
 namespace {
 
 constexpr int kProgressFd = 3;
-
-double now() {
-  return monotonic_seconds();
-}
 
 std::vector<std::string> to_args(const PullRequest& r) {
   return {"--repo",     r.repo_path,
@@ -86,16 +82,16 @@ struct Watch {
       unsigned long long b = 0, f = 0, r = 0;
       if (line == "A") applying = true;
       if (std::sscanf(line.c_str(), "P %llu %llu %llu", &b, &f, &r) == 3) {
-        if (applying) last_byte_time = now();  // the apply is over: the stall clock restarts
+        if (applying) last_byte_time = monotonic_seconds();  // the apply is over: the stall clock restarts
         applying = false;
-        if (b > report.progress.bytes) last_byte_time = now();
+        if (b > report.progress.bytes) last_byte_time = monotonic_seconds();
         report.progress = {b, f, r};
       }
     }
   }
 
   void maybe_log(bool final) {
-    double t = now();
+    double t = monotonic_seconds();
     if (!final && t - last_log < 1.0) return;
     last_log = t;
     const auto& p = report.progress;
@@ -129,7 +125,7 @@ Result<PullReport> supervise_pull(const std::string& self_exe, const PullRequest
   }
   wr.reset();
   Watch w;
-  w.start = w.last_byte_time = w.last_log = now();
+  w.start = w.last_byte_time = w.last_log = monotonic_seconds();
   std::string timeout_error;
   for (;;) {
     pollfd p{rd.get(), POLLIN, 0};
@@ -140,7 +136,7 @@ Result<PullReport> supervise_pull(const std::string& self_exe, const PullRequest
       if (n == 0) break;  // the child closed its end: it is done
       if (n > 0) w.feed(buf, static_cast<size_t>(n));
     }
-    double t = now();
+    double t = monotonic_seconds();
     if (t - w.start > limits.deadline_s)
       timeout_error = fmt::format("download took longer than lota.pull_timeout={:g} s", limits.deadline_s);
     else if (!w.applying && t - w.last_byte_time > limits.stall_s)
@@ -155,7 +151,7 @@ Result<PullReport> supervise_pull(const std::string& self_exe, const PullRequest
   struct rusage usage {};
   while (::wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
   }
-  w.report.seconds = now() - w.start;
+  w.report.seconds = monotonic_seconds() - w.start;
   w.report.peak_rss_kib = usage.ru_maxrss;
   w.maybe_log(true);
   if (!timeout_error.empty())
@@ -166,22 +162,19 @@ Result<PullReport> supervise_pull(const std::string& self_exe, const PullRequest
 }
 
 int pull_job_main(const std::vector<std::string>& args) {
-  std::map<std::string, std::string> opt;
-  for (size_t i = 0; i + 1 < args.size(); i += 2) opt[args[i]] = args[i + 1];
-  PullRequest r{.repo_path = opt["--repo"],
-                .remote = {.url = opt["--url"],
-                           .sign_key = opt["--sign-key"],
-                           .tls = {.ca = opt["--tls-ca"],
-                                   .client_cert = opt["--tls-cert"],
-                                   .client_key = opt["--tls-key"]}},
-                .branch = opt["--branch"],
-                .commit = opt["--commit"],
-                .from = opt["--from"],
-                .workdir = opt["--workdir"]};
   auto fail = [](const Error& e) {
     write_record(fmt::format("E {} {}\n", to_string(e.kind), e.message));
     return 1;
   };
+  PullRequest r;
+  // The same names as to_args() writes.
+  auto parsed = parse_flags(args, {string_flag("--repo", r.repo_path), string_flag("--url", r.remote.url),
+                                   string_flag("--branch", r.branch), string_flag("--commit", r.commit),
+                                   string_flag("--sign-key", r.remote.sign_key), string_flag("--tls-ca", r.remote.tls.ca),
+                                   string_flag("--tls-cert", r.remote.tls.client_cert),
+                                   string_flag("--tls-key", r.remote.tls.client_key), string_flag("--from", r.from),
+                                   string_flag("--workdir", r.workdir)});
+  if (!parsed) return fail(parsed.error().with_context("pull job"));
   auto repo = Repo::open(r.repo_path);
   if (!repo) return fail(repo.error());
   if (auto st = repo->set_remote("lota", r.remote); !st) return fail(st.error());

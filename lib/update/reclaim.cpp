@@ -1,6 +1,5 @@
 #include "update/reclaim.hpp"
 
-#include <glib.h>
 #include <sys/stat.h>
 
 #include "base/dir_tree.hpp"
@@ -12,10 +11,8 @@ namespace {
 
 // libostree's staging directories keep a cut pull's objects for the next attempt.
 void remove_staging_dirs(const std::string& repo_path) {
-  g_autoptr(GDir) dir = g_dir_open((repo_path + "/tmp").c_str(), 0, nullptr);
-  if (!dir) return;
-  while (const char* name = g_dir_read_name(dir))
-    if (g_str_has_prefix(name, "staging-")) (void)remove_tree(repo_path + "/tmp/" + name);
+  for (const std::string& name : list_dir(repo_path + "/tmp"))
+    if (name.starts_with("staging-")) (void)remove_tree(repo_path + "/tmp/" + name);
 }
 
 }  // namespace
