@@ -145,6 +145,24 @@ Result<std::string> http_get(const std::string& url, const HttpOptions& o) {
 
 namespace lota {
 
+namespace {
+
+// A download's transfer: resumed from the bytes already in the file, aborted when less than a
+// byte a second arrives for stall_s.
+void configure_download(CURL* c, const std::string& url, const HttpOptions& o, double stall_s, FileSink& sink,
+                        char* errbuf) {
+  common_options(c, url, o, errbuf);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_file_data);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+  curl_easy_setopt(c, CURLOPT_FAILONERROR, 0L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.timeout_s * 1000));
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(stall_s < 1 ? 1 : stall_s));
+  if (sink.resume_from > 0) curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, static_cast<curl_off_t>(sink.resume_from));
+}
+
+}  // namespace
+
 Result<Download> http_download(const std::string& url, const std::string& path, const HttpOptions& o, double stall_s,
                                uint64_t max_size, const std::function<void(uint64_t)>& on_bytes) {
   static const bool initialised = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
@@ -155,22 +173,14 @@ Result<Download> http_download(const std::string& url, const std::string& path, 
   if (!f) return errno_error("opening {}", path);
   std::fseek(f.get(), 0, SEEK_END);
   long have = std::ftell(f.get());
-  FileSink sink;
-  sink.f = f.get();
-  sink.curl = curl.get();
-  sink.resume_from = static_cast<uint64_t>(have > 0 ? have : 0);
-  sink.on_bytes = &on_bytes;
-  sink.max_size = max_size;
+  FileSink sink{.f = f.get(),
+                .curl = curl.get(),
+                .resume_from = static_cast<uint64_t>(have > 0 ? have : 0),
+                .max_size = max_size,
+                .on_bytes = &on_bytes};
   char errbuf[CURL_ERROR_SIZE] = "";
   CURL* c = curl.get();
-  common_options(c, url, o, errbuf);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_file_data);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
-  curl_easy_setopt(c, CURLOPT_FAILONERROR, 0L);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.timeout_s * 1000));
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(stall_s < 1 ? 1 : stall_s));
-  if (sink.resume_from > 0) curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, static_cast<curl_off_t>(sink.resume_from));
+  configure_download(c, url, o, stall_s, sink, errbuf);
   CURLcode rc = curl_easy_perform(c);
   long status = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);

@@ -46,99 +46,136 @@ std::vector<std::string> split_list(const std::string& v) {
   return items;
 }
 
-const std::vector<std::pair<std::string_view, Setter>>& keys() {
-  static const std::vector<std::pair<std::string_view, Setter>> table = {
-      {"root", [](Config& c, const std::string& v) { return set_path(c.root, v); }},
-      {"rootfstype", [](Config& c, const std::string& v) { c.rootfstype = v; return std::optional<std::string>{}; }},
-      {"rootflags", [](Config& c, const std::string& v) { c.rootflags = v; return std::optional<std::string>{}; }},
-      {"rootwait", [](Config& c, const std::string& v) { return set_seconds(c.rootwait, v, 3600); }},
-      {"sysroot",
-       [](Config& c, const std::string& v) -> std::optional<std::string> {
-         if (v.empty() || v.find('/') != std::string::npos || v == "." || v == "..")
-           return "expected a directory name on the root partition (no '/')";
-         c.sysroot = v;
-         return std::nullopt;
-       }},
-      {"init",
-       [](Config& c, const std::string& v) -> std::optional<std::string> {
-         if (v.empty() || v[0] != '/') return "expected an absolute path inside the rootfs";
-         c.init = v;
-         return std::nullopt;
-       }},
-      {"onfail",
-       [](Config& c, const std::string& v) -> std::optional<std::string> {
-         if (v == "reboot") c.onfail = OnFail::reboot;
-         else if (v == "halt") c.onfail = OnFail::halt;
-         else if (v == "shell") c.onfail = OnFail::shell;
-         else return "expected reboot, halt or shell";
-         return std::nullopt;
-       }},
-      {"fail_delay", [](Config& c, const std::string& v) { return set_seconds(c.fail_delay, v, 86400); }},
-      {"modules", [](Config& c, const std::string& v) { c.modules = split_list(v); return std::optional<std::string>{}; }},
-      {"remote",
-       [](Config& c, const std::string& v) -> std::optional<std::string> {
-         if (!v.empty() && !v.starts_with("http://") && !v.starts_with("https://"))
-           return "expected an http:// or https:// URL";
-         c.remote = v;
-         while (c.remote.ends_with('/')) c.remote.pop_back();
-         return std::nullopt;
-       }},
-      {"boot", [](Config& c, const std::string& v) { return set_path(c.boot, v); }},
-      {"branch", [](Config& c, const std::string& v) { return set_path(c.branch, v); }},
-      {"check_timeout", [](Config& c, const std::string& v) { return set_seconds(c.check_timeout, v, 600, 0.1); }},
-      {"pull_timeout", [](Config& c, const std::string& v) { return set_seconds(c.pull_timeout, v, 86400, 0.1); }},
-      {"stall_timeout", [](Config& c, const std::string& v) { return set_seconds(c.stall_timeout, v, 3600, 0.1); }},
-      {"sign_key", [](Config& c, const std::string& v) { c.sign_key = v; return std::optional<std::string>{}; }},
-      {"allow_downgrade",
-       [](Config& c, const std::string& v) -> std::optional<std::string> {
-         if (v == "1" || v == "true" || v == "yes") c.allow_downgrade = true;
-         else if (v == "0" || v == "false" || v == "no") c.allow_downgrade = false;
-         else return "expected 1 or 0";
-         return std::nullopt;
-       }},
-      {"tries",
-       [](Config& c, const std::string& v) -> std::optional<std::string> {
-         double d = 0;
-         if (auto e = set_seconds(d, v, 100)) return "expected a whole number from 1 to 100";
-         if (d < 1 || d != static_cast<int>(d)) return "expected a whole number from 1 to 100";
-         c.tries = static_cast<int>(d);
-         return std::nullopt;
-       }},
-      {"bootset",
-       [](Config& c, const std::string& v) -> std::optional<std::string> {
-         if (v != "boot.1" && v != "boot.2") return "expected boot.1 or boot.2 (set by the boot script)";
-         c.booted_set = v;
-         return std::nullopt;
-       }},
-      {"bootcount", [](Config&, const std::string&) { return std::optional<std::string>{}; }},  // informational
-      {"watchdog",
-       [](Config& c, const std::string& v) -> std::optional<std::string> {
-         if (v == "none" || v.empty()) return c.watchdog.clear(), std::nullopt;
-         if (v[0] != '/') return "expected a device path such as /dev/watchdog, or none";
-         c.watchdog = v;
-         return std::nullopt;
-       }},
-      {"watchdog_timeout", [](Config& c, const std::string& v) { return set_seconds(c.watchdog_timeout, v, 3600, 2); }},
-      {"watchdog_handover", [](Config& c, const std::string& v) { return set_seconds(c.watchdog_handover, v, 3600, 2); }},
-      {"verify",
-       [](Config& c, const std::string& v) -> std::optional<std::string> {
-         if (v != "full" && v != "fast") return "expected fast or full";
-         c.verify_full = v == "full";
-         return std::nullopt;
-       }},
-      {"ip", [](Config& c, const std::string& v) { return set_path(c.ip, v); }},
-      {"iface", [](Config& c, const std::string& v) { c.iface = v; return std::optional<std::string>{}; }},
-      {"tls_ca", [](Config& c, const std::string& v) { c.tls.ca = v; return std::optional<std::string>{}; }},
-      {"tls_cert", [](Config& c, const std::string& v) { c.tls.client_cert = v; return std::optional<std::string>{}; }},
-      {"tls_key", [](Config& c, const std::string& v) { c.tls.client_key = v; return std::optional<std::string>{}; }},
+using ValueError = std::optional<std::string>;  // what is wrong with a value; nullopt: it was taken
+
+// Any text, an empty one included.
+Setter text(std::string Config::*field) {
+  return [field](Config& config, const std::string& v) -> ValueError {
+    config.*field = v;
+    return std::nullopt;
   };
-  return table;
 }
+
+Setter path(std::string Config::*field) {
+  return [field](Config& config, const std::string& v) { return set_path(config.*field, v); };
+}
+
+Setter seconds(double Config::*field, double max, double min = 0) {
+  return [field, max, min](Config& config, const std::string& v) { return set_seconds(config.*field, v, max, min); };
+}
+
+// One of a fixed set of words, each the value it stands for.
+template <class T>
+Setter choice(T Config::*field, std::vector<std::pair<std::string, T>> words, const char* expected) {
+  return [field, words = std::move(words), expected](Config& config, const std::string& v) -> ValueError {
+    for (const auto& [word, value] : words)
+      if (v == word) {
+        config.*field = value;
+        return std::nullopt;
+      }
+    return expected;
+  };
+}
+
+ValueError set_sysroot(Config& config, const std::string& v) {
+  if (v.empty() || v.find('/') != std::string::npos || v == "." || v == "..")
+    return "expected a directory name on the root partition (no '/')";
+  config.sysroot = v;
+  return std::nullopt;
+}
+
+ValueError set_init(Config& config, const std::string& v) {
+  if (v.empty() || v[0] != '/') return "expected an absolute path inside the rootfs";
+  config.init = v;
+  return std::nullopt;
+}
+
+ValueError set_remote(Config& config, const std::string& v) {
+  if (!v.empty() && !v.starts_with("http://") && !v.starts_with("https://")) return "expected an http:// or https:// URL";
+  config.remote = v;
+  while (config.remote.ends_with('/')) config.remote.pop_back();
+  return std::nullopt;
+}
+
+ValueError set_tries(Config& config, const std::string& v) {
+  double d = 0;
+  if (set_seconds(d, v, 100) || d < 1 || d != static_cast<int>(d)) return "expected a whole number from 1 to 100";
+  config.tries = static_cast<int>(d);
+  return std::nullopt;
+}
+
+ValueError set_watchdog(Config& config, const std::string& v) {
+  if (v == "none" || v.empty()) return config.watchdog.clear(), std::nullopt;
+  if (v[0] != '/') return "expected a device path such as /dev/watchdog, or none";
+  config.watchdog = v;
+  return std::nullopt;
+}
+
+ValueError set_modules(Config& config, const std::string& v) {
+  config.modules = split_list(v);
+  return std::nullopt;
+}
+
+ValueError set_tls_ca(Config& config, const std::string& v) {
+  config.tls.ca = v;
+  return std::nullopt;
+}
+
+ValueError set_tls_cert(Config& config, const std::string& v) {
+  config.tls.client_cert = v;
+  return std::nullopt;
+}
+
+ValueError set_tls_key(Config& config, const std::string& v) {
+  config.tls.client_key = v;
+  return std::nullopt;
+}
+
+ValueError informational(Config&, const std::string&) {
+  return std::nullopt;
+}
+
+// Every key lota.conf and the kernel command line may set (docs/layout.md lists them).
+const std::vector<std::pair<std::string_view, Setter>> kKeys = {
+    {"root", path(&Config::root)},
+    {"rootfstype", text(&Config::rootfstype)},
+    {"rootflags", text(&Config::rootflags)},
+    {"rootwait", seconds(&Config::rootwait, 3600)},
+    {"sysroot", set_sysroot},
+    {"init", set_init},
+    {"onfail", choice<OnFail>(&Config::onfail, {{"reboot", OnFail::reboot}, {"halt", OnFail::halt}, {"shell", OnFail::shell}},
+                              "expected reboot, halt or shell")},
+    {"fail_delay", seconds(&Config::fail_delay, 86400)},
+    {"modules", set_modules},
+    {"remote", set_remote},
+    {"boot", path(&Config::boot)},
+    {"branch", path(&Config::branch)},
+    {"check_timeout", seconds(&Config::check_timeout, 600, 0.1)},
+    {"pull_timeout", seconds(&Config::pull_timeout, 86400, 0.1)},
+    {"stall_timeout", seconds(&Config::stall_timeout, 3600, 0.1)},
+    {"sign_key", text(&Config::sign_key)},
+    {"allow_downgrade", choice<bool>(&Config::allow_downgrade,
+                                     {{"1", true}, {"true", true}, {"yes", true}, {"0", false}, {"false", false}, {"no", false}},
+                                     "expected 1 or 0")},
+    {"tries", set_tries},
+    {"bootset", choice<std::string>(&Config::booted_set, {{"boot.1", "boot.1"}, {"boot.2", "boot.2"}},
+                                    "expected boot.1 or boot.2 (set by the boot script)")},
+    {"bootcount", informational},
+    {"watchdog", set_watchdog},
+    {"watchdog_timeout", seconds(&Config::watchdog_timeout, 3600, 2)},
+    {"watchdog_handover", seconds(&Config::watchdog_handover, 3600, 2)},
+    {"verify", choice<bool>(&Config::verify_full, {{"full", true}, {"fast", false}}, "expected fast or full")},
+    {"ip", path(&Config::ip)},
+    {"iface", text(&Config::iface)},
+    {"tls_ca", set_tls_ca},
+    {"tls_cert", set_tls_cert},
+    {"tls_key", set_tls_key},
+};
 
 // `shown`: the key as the user wrote it (lota.tries on the command line, tries in the file).
 void apply(Config& c, std::vector<std::string>& warnings, std::string_view source, std::string_view key,
            std::string_view shown, const std::string& value) {
-  for (const auto& [name, set] : keys()) {
+  for (const auto& [name, set] : kKeys) {
     if (name != key) continue;
     if (auto err = set(c, value))
       warnings.push_back(

@@ -3,7 +3,6 @@
 #include "base/clock.hpp"
 #include "base/log.hpp"
 #include "update/deploy.hpp"
-#include "update/verify.hpp"
 
 namespace lota {
 namespace {
@@ -23,7 +22,7 @@ void restore_checkout(UpdateContext& ctx, const VerifyReport& report) {
 DeployedHealth verify_and_repair_locally(UpdateContext& ctx) {
   const Deployment& deployed = *ctx.state.deployed;
   double start = monotonic_seconds();
-  auto report = verify_deployment(ctx.repo, deployed.commit, ctx.layout.sysroot());
+  auto report = ctx.repo.verify_deployment(deployed.commit, ctx.layout.sysroot());
   if (!report) {
     log::error("verify: {}", report.error().message);
     return DeployedHealth::sound;  // not known to be damaged: nothing to fetch
@@ -34,7 +33,7 @@ DeployedHealth verify_and_repair_locally(UpdateContext& ctx) {
   if (!report->corrupt_objects.empty()) {
     ctx.say_and_journal(fmt::format("{} objects of {} are corrupt (first at {}): fetching them again",
                                     report->corrupt_objects.size(), deployed.version, report->corrupt_paths[0]));
-    if (auto st = drop_corrupt_objects(ctx.repo, deployed.commit, report->corrupt_objects); !st)
+    if (auto st = ctx.repo.drop_corrupt_objects(deployed.commit, report->corrupt_objects); !st)
       log::error("{}", st.error().message);
     return DeployedHealth::needs_objects;
   }

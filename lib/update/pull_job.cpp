@@ -103,12 +103,8 @@ struct Watch {
   }
 };
 
-}  // namespace
-
-Result<PullReport> supervise_pull(const std::string& self_exe, const PullRequest& request, const PullLimits& limits) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return errno_error("pipe for the pull job");
-  UniqueFd rd(fds[0]), wr(fds[1]);
+// Starts `self_exe pull-job ...` with its progress records going to `progress` (as fd 3).
+Result<pid_t> spawn_pull_job(const std::string& self_exe, const PullRequest& request, int progress) {
   std::vector<std::string> args = {"lota", "pull-job"};
   for (auto& a : to_args(request)) args.push_back(a);
   // Built before the fork: the child of a process with threads (the watchdog feeder) may only
@@ -119,43 +115,59 @@ Result<PullReport> supervise_pull(const std::string& self_exe, const PullRequest
   pid_t pid = ::fork();
   if (pid < 0) return errno_error("starting the pull job");
   if (pid == 0) {
-    ::dup2(wr.get(), kProgressFd);  // dup2 clears O_CLOEXEC on the copy
+    ::dup2(progress, kProgressFd);  // dup2 clears O_CLOEXEC on the copy
     ::execv(self_exe.c_str(), argv.data());
     ::_exit(127);
   }
-  wr.reset();
-  Watch w;
-  w.start = w.last_byte_time = w.last_log = monotonic_seconds();
-  std::string timeout_error;
+  return pid;
+}
+
+// Reads the job's records until it closes the pipe, or kills it at the deadline or a stall.
+// Returns why it was killed ("" when it ended by itself).
+std::string watch_pull_job(int records, pid_t pid, const PullLimits& limits, Watch& w) {
   for (;;) {
-    pollfd p{rd.get(), POLLIN, 0};
-    int r = ::poll(&p, 1, 200);
-    if (r > 0) {
+    pollfd p{records, POLLIN, 0};
+    if (::poll(&p, 1, 200) > 0) {
       char buf[4096];
-      ssize_t n = ::read(rd.get(), buf, sizeof buf);
-      if (n == 0) break;  // the child closed its end: it is done
+      ssize_t n = ::read(records, buf, sizeof buf);
+      if (n == 0) return "";  // the child closed its end: it is done
       if (n > 0) w.feed(buf, static_cast<size_t>(n));
     }
     double t = monotonic_seconds();
+    std::string why;
     if (t - w.start > limits.deadline_s)
-      timeout_error = fmt::format("download took longer than lota.pull_timeout={:g} s", limits.deadline_s);
+      why = fmt::format("download took longer than lota.pull_timeout={:g} s", limits.deadline_s);
     else if (!w.applying && t - w.last_byte_time > limits.stall_s)
-      timeout_error = fmt::format("download stalled: no data for {:g} s (lota.stall_timeout)", limits.stall_s);
-    if (!timeout_error.empty()) {
+      why = fmt::format("download stalled: no data for {:g} s (lota.stall_timeout)", limits.stall_s);
+    if (!why.empty()) {
       ::kill(pid, SIGKILL);
-      break;
+      return why;
     }
     w.maybe_log(false);
   }
+}
+
+}  // namespace
+
+Result<PullReport> supervise_pull(const std::string& self_exe, const PullRequest& request, const PullLimits& limits) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return errno_error("pipe for the pull job");
+  UniqueFd rd(fds[0]), wr(fds[1]);
+  auto pid = spawn_pull_job(self_exe, request, wr.get());
+  if (!pid) return pid.error();
+  wr.reset();
+  Watch w;
+  w.start = w.last_byte_time = w.last_log = monotonic_seconds();
+  std::string killed_because = watch_pull_job(rd.get(), *pid, limits, w);
   int status = 0;
   struct rusage usage {};
-  while (::wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
+  while (::wait4(*pid, &status, 0, &usage) < 0 && errno == EINTR) {
   }
   w.report.seconds = monotonic_seconds() - w.start;
   w.report.peak_rss_kib = usage.ru_maxrss;
   w.maybe_log(true);
-  if (!timeout_error.empty())
-    return make_error(ErrorKind::network, "{}; kept what was fetched for the next boot", timeout_error);
+  if (!killed_because.empty())
+    return make_error(ErrorKind::network, "{}; kept what was fetched for the next boot", killed_because);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     return w.error ? *w.error : make_error("pull job failed (status {})", status);
   return w.report;

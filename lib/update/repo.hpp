@@ -1,5 +1,8 @@
-// The device's OSTree repository (bare mode, on the root partition), through libostree.
-// GObjects are owned with g_autoptr; GErrors become lota::Error once, here.
+// The device's OSTree repository (bare mode, on the root partition), through libostree: the one
+// place lota calls libostree (repo.cpp: objects and refs; repo_delta.cpp: static delta
+// superblocks and their offline apply; repo_verify.cpp: a deployment against its commit;
+// repo_fsck.cpp: the whole repository). GObjects are owned with g_autoptr; GErrors become
+// lota::Error once, here, with their kind.
 #pragma once
 
 #include <ostree.h>
@@ -44,6 +47,29 @@ struct FsckReport {
   bool ok() const { return corrupt.empty() && missing.empty(); }
 };
 
+// lota.verify=full: every file of the booted deployment checked against the repository at boot.
+// A file that is missing or no longer the repository's object (replaced, not hardlinked) means
+// the checkout is damaged; a file whose content no longer hashes to its object's checksum means
+// the object itself is damaged (the checkout shares its inode): it must come from the server.
+struct VerifyReport {
+  size_t files = 0;
+  std::vector<std::string> damaged_paths;    // missing or replaced in the deployment
+  std::vector<std::string> corrupt_objects;  // content checksums of objects that no longer match
+  std::vector<std::string> corrupt_paths;    // where they are deployed
+  bool ok() const { return damaged_paths.empty() && corrupt_objects.empty(); }
+};
+
+// A static delta's superblock as read (it is not signed: its sizes are bounds to check, not facts).
+struct DeltaPart {
+  std::string checksum;
+  uint64_t size = 0;   // as downloaded
+  uint64_t usize = 0;  // uncompressed: about what its objects take in the repo
+};
+struct DeltaSuperblock {
+  std::vector<DeltaPart> parts;
+  bool has_fallbacks = false;
+};
+
 class Repo {
  public:
   // Opens the repository at path, creating a bare one if there is none.
@@ -76,11 +102,28 @@ class Repo {
   Result<uint64_t> prune();
   Status drop_remote_refs();
 
+  // "deltas/Qk/tuwg...-5ZXY..." for from -> to, as libostree lays them out.
+  static std::string static_delta_path(const std::string& from, const std::string& to);
+
+  // Reads a downloaded superblock of the delta at `rel_path` to `to`: it must be for `to` and
+  // carry `to`'s commit, signed by `key` (base64 ed25519) when one is given. Checked before any
+  // part is fetched.
+  static Result<DeltaSuperblock> read_delta_superblock(const std::string& file, const std::string& rel_path,
+                                                       const std::string& to, const std::string& key);
+
+  // Applies the delta parts downloaded into `dir` (libostree's offline delta API). The commit is
+  // marked partial first, so that a cut apply leaves a commit the next pull completes.
+  Status apply_static_delta(const std::string& dir, const std::string& to);
+
+  // lota.verify=full (repo_verify.cpp).
+  Result<VerifyReport> verify_deployment(const std::string& commit, const std::string& deployment) const;
+  // Deletes the corrupt objects and marks the commit partial, so that the next pull of that
+  // commit fetches them again.
+  Status drop_corrupt_objects(const std::string& commit, const std::vector<std::string>& objects);
+
   // Reads every object in the repository (repo_fsck.cpp). Slow on a big repo: the CLI and the
   // tests call it, the boot flow does not (lota.verify=full checks the deployed version).
   Result<FsckReport> fsck() const;
-
-  OstreeRepo* get() const { return repo_; }
 
   Repo(Repo&& o) noexcept : repo_(o.repo_) { o.repo_ = nullptr; }
   Repo& operator=(Repo&&) = delete;

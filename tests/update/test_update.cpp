@@ -274,7 +274,7 @@ TEST_CASE("update: a corrupted static delta part is refused, the next good one a
   std::string v1 = rig.publish("1.0");
   rig.factory("1.0");
   std::string v2 = rig.publish("2.0");
-  std::string part = rig.repo + "/" + static_delta_path(v1, v2) + "/0";
+  std::string part = rig.repo + "/" + Repo::static_delta_path(v1, v2) + "/0";
   REQUIRE(sh("cp " + part + " " + rig.dir + "/good-part && printf 'XXXX' | dd of=" + part +
              " bs=1 seek=100 conv=notrunc status=none") == 0);
   rig.start_server();

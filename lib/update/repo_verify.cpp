@@ -1,4 +1,4 @@
-#include "update/verify.hpp"
+#include "update/repo.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -7,8 +7,8 @@
 namespace lota {
 namespace {
 
+// Walks a commit's tree and compares each regular file with the deployment's.
 struct Walker {
-  const Repo& repo;
   std::string deployment;
   std::string objects_dir;
   VerifyReport report;
@@ -67,24 +67,24 @@ struct Walker {
 
 }  // namespace
 
-Result<VerifyReport> verify_deployment(const Repo& repo, const std::string& commit, const std::string& deployment) {
+Result<VerifyReport> Repo::verify_deployment(const std::string& commit, const std::string& deployment) const {
   g_autoptr(GFile) root = nullptr;
   g_autoptr(GError) error = nullptr;
-  if (!ostree_repo_read_commit(repo.get(), commit.c_str(), &root, nullptr, nullptr, &error))
+  if (!ostree_repo_read_commit(repo_, commit.c_str(), &root, nullptr, nullptr, &error))
     return gerror(fmt::format("reading commit {}", commit.substr(0, 12)), error);
-  GFile* repo_dir = ostree_repo_get_path(repo.get());
+  GFile* repo_dir = ostree_repo_get_path(repo_);
   g_autofree char* repo_path = g_file_get_path(repo_dir);
-  Walker w{repo, deployment, std::string(repo_path) + "/objects", {}};
-  LOTA_TRY(w.walk(root, ""));
-  return w.report;
+  Walker walker{deployment, std::string(repo_path) + "/objects", {}};
+  LOTA_TRY(walker.walk(root, ""));
+  return walker.report;
 }
 
-Status drop_corrupt_objects(Repo& repo, const std::string& commit, const std::vector<std::string>& objects) {
+Status Repo::drop_corrupt_objects(const std::string& commit, const std::vector<std::string>& objects) {
   g_autoptr(GError) error = nullptr;
-  if (!ostree_repo_mark_commit_partial(repo.get(), commit.c_str(), TRUE, &error))
+  if (!ostree_repo_mark_commit_partial(repo_, commit.c_str(), TRUE, &error))
     return gerror("marking the commit partial", error);
   for (const auto& sum : objects)
-    if (!ostree_repo_delete_object(repo.get(), OSTREE_OBJECT_TYPE_FILE, sum.c_str(), nullptr, &error))
+    if (!ostree_repo_delete_object(repo_, OSTREE_OBJECT_TYPE_FILE, sum.c_str(), nullptr, &error))
       return gerror(fmt::format("deleting corrupt object {}", sum.substr(0, 12)), error);
   return {};
 }

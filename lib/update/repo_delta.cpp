@@ -1,0 +1,120 @@
+// Static delta superblocks and their offline apply: Repo's part of lota's own delta fetch
+// (delta_fetch.hpp), the libostree calls it needs.
+#include <fmt/format.h>
+
+#include "base/crash_point.hpp"
+#include "base/file.hpp"
+#include "update/repo.hpp"
+
+namespace lota {
+namespace {
+
+std::string b64(const std::string& checksum) {
+  g_autofree guchar* bytes = ostree_checksum_to_bytes(checksum.c_str());
+  g_autofree char* s = ostree_checksum_b64_from_bytes(bytes);
+  return s;
+}
+
+Status verify_ed25519(GBytes* data, GVariant* signatures, const std::string& key, const std::string& to) {
+  g_autoptr(GError) error = nullptr;
+  g_autoptr(OstreeSign) sign = ostree_sign_get_by_name("ed25519", &error);
+  if (!sign) return gerror("ed25519 signatures", error);
+  g_autoptr(GVariant) pk = g_variant_ref_sink(g_variant_new_string(key.c_str()));
+  if (!ostree_sign_add_pk(sign, pk, &error)) return gerror("the configured public key is unusable", error, ErrorKind::trust);
+  g_autofree char* message = nullptr;
+  if (!ostree_sign_data_verify(sign, data, signatures, &message, &error))
+    return gerror(fmt::format("signature of commit {}", to.substr(0, 12)), error, ErrorKind::trust);
+  return {};
+}
+
+// The commit carried in the superblock must be `to` and, with a key, carry a valid signature
+// (from the detached metadata the superblock also carries).
+Status verify_commit(GVariant* sb, const std::string& path, const std::string& to, const std::string& key) {
+  g_autoptr(GVariant) commit = g_variant_get_child_value(sb, 4);
+  g_autofree char* sum = g_compute_checksum_for_data(
+      G_CHECKSUM_SHA256, static_cast<const guchar*>(g_variant_get_data(commit)), g_variant_get_size(commit));
+  if (to != sum)
+    return make_error(ErrorKind::server, "the static delta carries commit {}, not {} (corrupt or hostile server)", sum,
+                      to);
+  if (key.empty()) return {};
+  g_autoptr(GVariant) meta = g_variant_get_child_value(sb, 0);
+  g_autoptr(GVariant) detached = g_variant_lookup_value(meta, (path + "/commitmeta").c_str(), G_VARIANT_TYPE("a{sv}"));
+  g_autoptr(GVariant) sigs =
+      detached ? g_variant_lookup_value(detached, "ostree.sign.ed25519", G_VARIANT_TYPE("aay")) : nullptr;
+  if (!sigs) return make_error(ErrorKind::trust, "commit {} carries no ed25519 signature - refused", to.substr(0, 12));
+  g_autoptr(GBytes) data = g_variant_get_data_as_bytes(commit);
+  return verify_ed25519(data, sigs, key, to);
+}
+
+// The part headers: a(uayttay), (version, checksum, size, uncompressed size, objects).
+Result<std::vector<DeltaPart>> read_part_headers(GVariant* sb) {
+  g_autoptr(GVariant) headers = g_variant_get_child_value(sb, 6);
+  std::vector<DeltaPart> parts;
+  for (gsize i = 0; i < g_variant_n_children(headers); ++i) {
+    g_autoptr(GVariant) h = g_variant_get_child_value(headers, i);
+    g_autoptr(GVariant) csum = g_variant_get_child_value(h, 1);
+    if (g_variant_n_children(csum) != 32)
+      return make_error(ErrorKind::server, "static delta part {} has a malformed checksum", i);
+    g_autofree char* checksum = ostree_checksum_from_bytes_v(csum);
+    guint64 size = 0, usize = 0;
+    g_variant_get_child(h, 2, "t", &size);
+    g_variant_get_child(h, 3, "t", &usize);
+    // Sizes are in the generator's byte order; deltas published by lota come from little-endian
+    // hosts for little-endian boards (see ostree.endianness in the superblock metadata).
+    if (size == 0)
+      return make_error(ErrorKind::server, "static delta superblock declares an empty part {}: corrupt or hostile server",
+                        i);
+    parts.push_back({checksum, size, usize});
+  }
+  return parts;
+}
+
+}  // namespace
+
+std::string Repo::static_delta_path(const std::string& from, const std::string& to) {
+  std::string f = b64(from);
+  return fmt::format("deltas/{}/{}-{}", f.substr(0, 2), f.substr(2), b64(to));
+}
+
+// (a{sv}tayay<commit>aya(uayttay)a(yaytt)): metadata, timestamp, from, to, the commit, its
+// parents' deltas, the part headers, the fallback objects.
+Result<DeltaSuperblock> Repo::read_delta_superblock(const std::string& file, const std::string& rel_path,
+                                                    const std::string& to, const std::string& key) {
+  auto data = read_file(file);
+  if (!data) return data.error();
+  g_autoptr(GBytes) bytes = g_bytes_new(data->data(), data->size());
+  g_autoptr(GVariant) sb = g_variant_ref_sink(
+      g_variant_new_from_bytes(G_VARIANT_TYPE("(a{sv}tayay(a{sv}aya(say)sstayay)aya(uayttay)a(yaytt))"), bytes, FALSE));
+  if (!g_variant_is_normal_form(sb)) return make_error(ErrorKind::server, "static delta superblock is malformed");
+  g_autoptr(GVariant) to_v = g_variant_get_child_value(sb, 3);
+  if (g_variant_n_children(to_v) != 32) return make_error(ErrorKind::server, "static delta superblock is malformed");
+  g_autofree char* to_sum = ostree_checksum_from_bytes_v(to_v);
+  if (to != to_sum) return make_error(ErrorKind::server, "static delta superblock is for {}, not {}", to_sum, to);
+  LOTA_TRY(verify_commit(sb, rel_path, to, key));
+  auto parts = read_part_headers(sb);
+  if (!parts) return parts.error();
+  g_autoptr(GVariant) fallbacks = g_variant_get_child_value(sb, 7);
+  return DeltaSuperblock{.parts = std::move(*parts), .has_fallbacks = g_variant_n_children(fallbacks) > 0};
+}
+
+Status Repo::apply_static_delta(const std::string& dir, const std::string& to) {
+  g_autoptr(GError) error = nullptr;
+  // The superblock writes the commit object before the parts' objects: mark it partial so
+  // that an interruption leaves a commit libostree's pull knows to complete.
+  if (!ostree_repo_mark_commit_partial(repo_, to.c_str(), TRUE, &error))
+    return gerror("marking the commit partial", error);
+  crash_point("marked the commit partial");
+  if (!ostree_repo_prepare_transaction(repo_, nullptr, nullptr, &error))
+    return gerror("starting a repository transaction", error);
+  g_autoptr(GFile) file = g_file_new_for_path(dir.c_str());
+  if (!ostree_repo_static_delta_execute_offline(repo_, file, FALSE, nullptr, &error)) {
+    ostree_repo_abort_transaction(repo_, nullptr, nullptr);
+    return gerror("applying the static delta", error);
+  }
+  if (!ostree_repo_commit_transaction(repo_, nullptr, nullptr, &error))
+    return gerror("committing the repository transaction", error);
+  crash_point("committed the static delta's objects");
+  return {};
+}
+
+}  // namespace lota
