@@ -8,19 +8,19 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "system/cmdline.hpp"
-#include "update/deployment_mounts.hpp"
-#include "system/device.hpp"
 #include "base/dir_tree.hpp"
 #include "base/file.hpp"
 #include "base/log.hpp"
+#include "base/version.hpp"
+#include "system/cmdline.hpp"
+#include "system/device.hpp"
 #include "system/modules.hpp"
 #include "system/mount.hpp"
 #include "system/root_partition.hpp"
 #include "system/switch_root.hpp"
-#include "update/update.hpp"
-#include "base/version.hpp"
 #include "system/watchdog.hpp"
+#include "update/deployment_mounts.hpp"
+#include "update/update.hpp"
 
 namespace lota {
 namespace {
@@ -88,12 +88,12 @@ Status early_setup() {
 Config read_config() {
   auto cmdline = read_file("/proc/cmdline");
   std::string conf;
-  if (auto c = read_file("/etc/lota.conf")) conf = std::move(*c);
+  if (auto text = read_file("/etc/lota.conf")) conf = std::move(*text);
   auto loaded = load_config(conf, parse_cmdline(cmdline ? *cmdline : ""));
   for (const auto& w : loaded.warnings) log::warn("{}", w);
-  const Config& c = loaded.config;
-  log::info("config: root={} sysroot={} init={} rootwait={:g}s onfail={} modules={}", c.root, c.sysroot, c.init,
-            c.rootwait, to_string(c.onfail), c.modules.size());
+  const Config& config = loaded.config;
+  log::info("config: root={} sysroot={} init={} rootwait={:g}s onfail={} modules={}", config.root, config.sysroot,
+            config.init, config.rootwait, to_string(config.onfail), config.modules.size());
   return loaded.config;
 }
 
@@ -101,16 +101,17 @@ namespace {
 
 // Armed right after the modules (the driver is one of them) and fed until the whole flow's
 // budget is spent: the root device wait, the check, the pull, and room for checkout and boot set.
-std::unique_ptr<Watchdog> arm_watchdog(const Config& c) {
-  if (c.watchdog.empty()) return nullptr;
-  auto dog = Watchdog::open(c.watchdog, static_cast<int>(c.watchdog_timeout), 2.0);
+std::unique_ptr<Watchdog> arm_watchdog(const Config& config) {
+  if (config.watchdog.empty()) return nullptr;
+  auto dog = Watchdog::open(config.watchdog, static_cast<int>(config.watchdog_timeout), 2.0);
   if (!dog) {
     log::error("{}; booting without it", dog.error().message);
     return nullptr;
   }
-  double budget = c.rootwait + c.check_timeout + c.pull_timeout + 300;
+  double budget = config.rootwait + config.check_timeout + config.pull_timeout + 300;
   (*dog)->feed_until(log::uptime() + budget);
-  log::info("watchdog {} armed ({} s), fed by lota-init for at most {:g} s", c.watchdog, (*dog)->timeout(), budget);
+  log::info("watchdog {} armed ({} s), fed by lota-init for at most {:g} s", config.watchdog, (*dog)->timeout(),
+            budget);
   return std::move(*dog);
 }
 

@@ -1,8 +1,8 @@
 // The boot flow of lota-init, step by step. Each step logs one timestamped line.
 #pragma once
 
-#include "system/config.hpp"
 #include "base/result.hpp"
+#include "system/config.hpp"
 
 namespace lota {
 

@@ -9,18 +9,18 @@
 #include <string>
 #include <vector>
 
-#include "system/cmdline.hpp"
-#include "system/config.hpp"
 #include "base/file.hpp"
 #include "base/flags.hpp"
+#include "base/version.hpp"
+#include "system/cmdline.hpp"
+#include "system/config.hpp"
+#include "system/root_partition.hpp"
 #include "update/layout.hpp"
 #include "update/pull_job.hpp"
-#include "update/repo.hpp"
-#include "system/root_partition.hpp"
-#include "update/state.hpp"
 #include "update/remote_check.hpp"
+#include "update/repo.hpp"
+#include "update/state.hpp"
 #include "update/update.hpp"
-#include "base/version.hpp"
 
 namespace lota {
 namespace {
@@ -127,9 +127,12 @@ int check(const std::vector<std::string>& args) {
     config.check_timeout = std::atof(v.c_str());
     return {};
   };
-  auto parsed = parse_flags(args, {string_flag("--remote", config.remote), string_flag("--branch", config.branch),
-                                   string_flag("--ca", config.tls.ca), string_flag("--cert", config.tls.client_cert),
-                                   string_flag("--key", config.tls.client_key), {"--timeout", timeout}});
+  auto parsed = parse_flags(args, {string_flag("--remote", config.remote),
+                                   string_flag("--branch", config.branch),
+                                   string_flag("--ca", config.tls.ca),
+                                   string_flag("--cert", config.tls.client_cert),
+                                   string_flag("--key", config.tls.client_key),
+                                   {"--timeout", timeout}});
   if (!parsed) return bad_usage(parsed.error());
   if (config.remote.empty()) return usage();
   auto commit = check_remote(config, config.check_timeout);

@@ -2,8 +2,8 @@
 // says why on the console and then reboots, halts or opens a shell as lota.onfail= says.
 #pragma once
 
-#include "system/config.hpp"
 #include "base/result.hpp"
+#include "system/config.hpp"
 
 namespace lota {
 

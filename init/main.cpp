@@ -5,11 +5,11 @@
 #include <cstdio>
 #include <exception>
 
+#include "base/log.hpp"
+#include "base/version.hpp"
 #include "boot.hpp"
 #include "cli.hpp"
 #include "fatal.hpp"
-#include "base/log.hpp"
-#include "base/version.hpp"
 
 int main(int argc, char** argv) {
   // Not PID 1: the same binary is the `lota` command of the booted system.

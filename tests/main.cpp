@@ -4,9 +4,9 @@
 #define CATCH_CONFIG_CONSOLE_WIDTH 400
 #include <catch2/catch.hpp>
 #include <cstdlib>
-#include <string>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace {
 

@@ -10,13 +10,13 @@
 #include <cctype>
 #include <vector>
 
-#include "boot/boot_env.hpp"
-#include "boot/boot_partition.hpp"
 #include "base/crash_point.hpp"
 #include "base/dir_tree.hpp"
 #include "base/file.hpp"
 #include "base/log.hpp"
 #include "base/unique_fd.hpp"
+#include "boot/boot_env.hpp"
+#include "boot/boot_partition.hpp"
 
 namespace lota {
 namespace {

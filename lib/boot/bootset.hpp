@@ -51,7 +51,7 @@ bool boot_set_current(const std::string& boot, const std::string& manifest);
 // multi-megabyte compare runs at boot. The set made active is on trial (the boot script counts
 // it and falls back) unless it is `booted`, the set this boot came from (lota.bootset=).
 // Returns what was done ("" when nothing), or an error.
-Result<std::string> install_boot_set(BootPartition& boot, const std::string& deployment,
-                                     const std::string& manifest, const std::string& booted);
+Result<std::string> install_boot_set(BootPartition& boot, const std::string& deployment, const std::string& manifest,
+                                     const std::string& booted);
 
 }  // namespace lota

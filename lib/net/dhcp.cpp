@@ -14,8 +14,8 @@
 
 #include "base/clock.hpp"
 #include "base/file.hpp"
-#include "net/ipconfig.hpp"
 #include "base/unique_fd.hpp"
+#include "net/ipconfig.hpp"
 
 namespace lota {
 namespace {

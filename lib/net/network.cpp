@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include "base/clock.hpp"
-#include "net/dhcp.hpp"
 #include "base/file.hpp"
+#include "net/dhcp.hpp"
 #include "net/netlink.hpp"
 
 namespace lota {

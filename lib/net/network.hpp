@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "net/ipconfig.hpp"
 #include "base/result.hpp"
+#include "net/ipconfig.hpp"
 
 namespace lota {
 

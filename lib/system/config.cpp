@@ -91,7 +91,8 @@ ValueError set_init(Config& config, const std::string& v) {
 }
 
 ValueError set_remote(Config& config, const std::string& v) {
-  if (!v.empty() && !v.starts_with("http://") && !v.starts_with("https://")) return "expected an http:// or https:// URL";
+  if (!v.empty() && !v.starts_with("http://") && !v.starts_with("https://"))
+    return "expected an http:// or https:// URL";
   config.remote = v;
   while (config.remote.ends_with('/')) config.remote.pop_back();
   return std::nullopt;
@@ -143,8 +144,9 @@ const std::vector<std::pair<std::string_view, Setter>> kKeys = {
     {"rootwait", seconds(&Config::rootwait, 3600)},
     {"sysroot", set_sysroot},
     {"init", set_init},
-    {"onfail", choice<OnFail>(&Config::onfail, {{"reboot", OnFail::reboot}, {"halt", OnFail::halt}, {"shell", OnFail::shell}},
-                              "expected reboot, halt or shell")},
+    {"onfail",
+     choice<OnFail>(&Config::onfail, {{"reboot", OnFail::reboot}, {"halt", OnFail::halt}, {"shell", OnFail::shell}},
+                    "expected reboot, halt or shell")},
     {"fail_delay", seconds(&Config::fail_delay, 86400)},
     {"modules", set_modules},
     {"remote", set_remote},
@@ -154,9 +156,10 @@ const std::vector<std::pair<std::string_view, Setter>> kKeys = {
     {"pull_timeout", seconds(&Config::pull_timeout, 86400, 0.1)},
     {"stall_timeout", seconds(&Config::stall_timeout, 3600, 0.1)},
     {"sign_key", text(&Config::sign_key)},
-    {"allow_downgrade", choice<bool>(&Config::allow_downgrade,
-                                     {{"1", true}, {"true", true}, {"yes", true}, {"0", false}, {"false", false}, {"no", false}},
-                                     "expected 1 or 0")},
+    {"allow_downgrade",
+     choice<bool>(&Config::allow_downgrade,
+                  {{"1", true}, {"true", true}, {"yes", true}, {"0", false}, {"false", false}, {"no", false}},
+                  "expected 1 or 0")},
     {"tries", set_tries},
     {"bootset", choice<std::string>(&Config::booted_set, {{"boot.1", "boot.1"}, {"boot.2", "boot.2"}},
                                     "expected boot.1 or boot.2 (set by the boot script)")},
@@ -173,11 +176,11 @@ const std::vector<std::pair<std::string_view, Setter>> kKeys = {
 };
 
 // `shown`: the key as the user wrote it (lota.tries on the command line, tries in the file).
-void apply(Config& c, std::vector<std::string>& warnings, std::string_view source, std::string_view key,
+void apply(Config& config, std::vector<std::string>& warnings, std::string_view source, std::string_view key,
            std::string_view shown, const std::string& value) {
   for (const auto& [name, set] : kKeys) {
     if (name != key) continue;
-    if (auto err = set(c, value))
+    if (auto err = set(config, value))
       warnings.push_back(
           fmt::format("{}: bad value '{}' for {}: {}; previous value kept - fix it there", source, value, shown, *err));
     return;
@@ -185,7 +188,7 @@ void apply(Config& c, std::vector<std::string>& warnings, std::string_view sourc
   warnings.push_back(fmt::format("{}: unknown key '{}' ignored - check its spelling", source, shown));
 }
 
-void apply_keyfile(Config& c, std::vector<std::string>& warnings, std::string_view text) {
+void apply_keyfile(Config& config, std::vector<std::string>& warnings, std::string_view text) {
   g_autoptr(GKeyFile) kf = g_key_file_new();
   g_autoptr(GError) err = nullptr;
   if (!g_key_file_load_from_data(kf, text.data(), text.size(), G_KEY_FILE_NONE, &err)) {
@@ -197,7 +200,7 @@ void apply_keyfile(Config& c, std::vector<std::string>& warnings, std::string_vi
   g_auto(GStrv) names = g_key_file_get_keys(kf, "lota", &n, nullptr);
   for (gsize i = 0; names && i < n; ++i) {
     g_autofree char* v = g_key_file_get_string(kf, "lota", names[i], nullptr);
-    apply(c, warnings, "/etc/lota.conf", names[i], names[i], v ? v : "");
+    apply(config, warnings, "/etc/lota.conf", names[i], names[i], v ? v : "");
   }
 }
 

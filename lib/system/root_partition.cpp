@@ -1,7 +1,7 @@
 #include "system/root_partition.hpp"
 
-#include "system/ext_superblock.hpp"
 #include "base/log.hpp"
+#include "system/ext_superblock.hpp"
 #include "system/mount.hpp"
 
 namespace lota {

@@ -12,8 +12,8 @@
 
 #include <string_view>
 
-#include "system/mount.hpp"
 #include "base/unique_fd.hpp"
+#include "system/mount.hpp"
 
 namespace lota {
 

@@ -54,7 +54,8 @@ Result<std::string> boot_set_manifest(const Repo& repo, const std::string& commi
   std::vector<std::string> lines;
   for (const auto& f : *files) {
     std::string sum = repo.file_checksum(commit, f.rel);
-    if (sum.empty()) return make_error(ErrorKind::corrupt, "boot file {} is not commit {}'s", f.rel, commit.substr(0, 12));
+    if (sum.empty())
+      return make_error(ErrorKind::corrupt, "boot file {} is not commit {}'s", f.rel, commit.substr(0, 12));
     lines.push_back(fmt::format("{} {}\n", f.name, sum));
   }
   std::sort(lines.begin(), lines.end());  // byte order, as `LC_ALL=C sort` in scripts/make-image

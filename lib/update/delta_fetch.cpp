@@ -1,7 +1,7 @@
 #include "update/delta_fetch.hpp"
 
-#include <fmt/format.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,9 +10,9 @@
 #include <optional>
 
 #include "base/dir_tree.hpp"
-#include "update/disk_space.hpp"
 #include "base/file.hpp"
 #include "base/unique_fd.hpp"
+#include "update/disk_space.hpp"
 
 namespace lota {
 namespace {
@@ -94,9 +94,10 @@ std::string parts_refusal(const DeltaSuperblock& superblock) {
   for (size_t i = 0; i < superblock.parts.size(); ++i) {
     const DeltaPart& p = superblock.parts[i];
     if (p.size > kMaxPartSize || p.usize > kMaxPartUsize)
-      return fmt::format("static delta part {} declares {} bytes ({} unpacked), beyond the {} MiB ({} MiB "
-                         "unpacked) a part may have",
-                         i, p.size, p.usize, kMaxPartSize >> 20, kMaxPartUsize >> 20);
+      return fmt::format(
+          "static delta part {} declares {} bytes ({} unpacked), beyond the {} MiB ({} MiB "
+          "unpacked) a part may have",
+          i, p.size, p.usize, kMaxPartSize >> 20, kMaxPartUsize >> 20);
     if (ram && p.usize > ram / 2)
       return fmt::format("static delta part {} unpacks to {} MiB, more than half the free memory ({} MiB)", i,
                          p.usize >> 20, ram >> 20);
@@ -141,8 +142,8 @@ Status download_part(DeltaDownload& d, const DeltaPart& part, size_t i, int tota
 }
 
 // The superblock is small and may have changed on the server: always fetched whole.
-Result<std::optional<DeltaSuperblock>> fetch_superblock(DeltaDownload& d, const std::string& rel,
-                                                        const std::string& to, const std::string& key) {
+Result<std::optional<DeltaSuperblock>> fetch_superblock(DeltaDownload& d, const std::string& rel, const std::string& to,
+                                                        const std::string& key) {
   std::string file = d.dir + "/superblock";
   ::unlink(file.c_str());
   auto got = http_download(d.url + "/superblock", file, d.http, d.stall_s, kMaxSuperblock, [&d](uint64_t n) {

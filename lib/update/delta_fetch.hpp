@@ -10,9 +10,9 @@
 #include <functional>
 #include <string>
 
+#include "base/result.hpp"
 #include "net/http.hpp"
 #include "update/repo.hpp"
-#include "base/result.hpp"
 
 namespace lota {
 

@@ -45,44 +45,44 @@ Status exchange(const std::string& a, const std::string& b) {
 
 // sysroot.old -> sysroot.trash (atomic), so that an old deployment is never half deleted
 // under its own name. A trash left by a power cut is deleted first.
-Status retire_old(const Layout& l) {
-  LOTA_TRY(remove_tree(l.sysroot_trash()));
-  if (exists(l.sysroot_old())) LOTA_TRY(rename_path(l.sysroot_old(), l.sysroot_trash()));
+Status retire_old(const Layout& layout) {
+  LOTA_TRY(remove_tree(layout.sysroot_trash()));
+  if (exists(layout.sysroot_old())) LOTA_TRY(rename_path(layout.sysroot_old(), layout.sysroot_trash()));
   return {};
 }
 
 // Idempotent: brings sysroot.new (holding `commit`) in as sysroot and the former sysroot out
 // as sysroot.old, from whichever point a previous attempt stopped at.
-Status swap_in(const Layout& l, const std::string& commit) {
-  if (deployment_commit(l.sysroot()) != commit) {
-    if (deployment_commit(l.sysroot_new()) != commit)
-      return make_error("{} does not hold {}; cannot finish the swap", l.sysroot_new(), commit.substr(0, 12));
-    LOTA_TRY(retire_old(l));
-    if (exists(l.sysroot()))
-      LOTA_TRY(exchange(l.sysroot_new(), l.sysroot()));
+Status swap_in(const Layout& layout, const std::string& commit) {
+  if (deployment_commit(layout.sysroot()) != commit) {
+    if (deployment_commit(layout.sysroot_new()) != commit)
+      return make_error("{} does not hold {}; cannot finish the swap", layout.sysroot_new(), commit.substr(0, 12));
+    LOTA_TRY(retire_old(layout));
+    if (exists(layout.sysroot()))
+      LOTA_TRY(exchange(layout.sysroot_new(), layout.sysroot()));
     else
-      LOTA_TRY(rename_path(l.sysroot_new(), l.sysroot()));
+      LOTA_TRY(rename_path(layout.sysroot_new(), layout.sysroot()));
   }
-  if (exists(l.sysroot_new())) {
-    LOTA_TRY(retire_old(l));
-    LOTA_TRY(rename_path(l.sysroot_new(), l.sysroot_old()));
+  if (exists(layout.sysroot_new())) {
+    LOTA_TRY(retire_old(layout));
+    LOTA_TRY(rename_path(layout.sysroot_new(), layout.sysroot_old()));
   }
-  LOTA_TRY(fsync_dir(l.part));
-  return remove_tree(l.sysroot_trash());
+  LOTA_TRY(fsync_dir(layout.part));
+  return remove_tree(layout.sysroot_trash());
 }
 
-Status checkout_new(const Layout& l, Repo& repo, const std::string& commit) {
-  LOTA_TRY(remove_tree(l.sysroot_new()));
-  LOTA_TRY(repo.checkout(commit, l.sysroot_new()));
-  crash_point("checked out " + l.sysroot_new());
-  LOTA_TRY(mark_deployment(l.sysroot_new(), commit));
-  crash_point("marked " + l.sysroot_new());
-  return sync_partition(l.part);
+Status checkout_new(const Layout& layout, Repo& repo, const std::string& commit) {
+  LOTA_TRY(remove_tree(layout.sysroot_new()));
+  LOTA_TRY(repo.checkout(commit, layout.sysroot_new()));
+  crash_point("checked out " + layout.sysroot_new());
+  LOTA_TRY(mark_deployment(layout.sysroot_new(), commit));
+  crash_point("marked " + layout.sysroot_new());
+  return sync_partition(layout.part);
 }
 
 // The one end of a deployment, for deploy() and for recover() after a cut in the swap: the refs
 // first (what prune keeps: the new version and the rollback target), then the journal.
-Status finish_deployment(const Layout& l, State& state, Repo& repo, const Deployment& target, int tries) {
+Status finish_deployment(const Layout& layout, State& state, Repo& repo, const Deployment& target, int tries) {
   std::optional<Deployment> current = state.deployed;
   LOTA_TRY(repo.set_ref("lota/deployed", target.commit));
   LOTA_TRY(repo.set_ref("lota/previous", current ? current->commit : ""));
@@ -94,7 +94,7 @@ Status finish_deployment(const Layout& l, State& state, Repo& repo, const Deploy
   state.trial = Trial{target.commit, tries};
   state.add_event(
       fmt::format("deployed {} ({}), on trial for {} boot(s)", target.version, target.commit.substr(0, 12), tries));
-  return save_state(l.state(), state);
+  return save_state(layout.state(), state);
 }
 
 }  // namespace
@@ -111,55 +111,55 @@ Status mark_deployment(const std::string& dir, const std::string& commit) {
   return {};
 }
 
-Status deploy(const Layout& l, State& state, Repo& repo, const Deployment& target, int tries,
+Status deploy(const Layout& layout, State& state, Repo& repo, const Deployment& target, int tries,
               const CheckoutCheck& check) {
   state.step = Step::checkout;
   state.pending = target;
-  LOTA_TRY(save_state(l.state(), state));
+  LOTA_TRY(save_state(layout.state(), state));
   log::info("deploy: checking out {} ({})", target.version, target.commit.substr(0, 12));
-  LOTA_TRY(checkout_new(l, repo, target.commit));
+  LOTA_TRY(checkout_new(layout, repo, target.commit));
   if (check) {
-    if (auto st = check(l.sysroot_new()); !st) {
+    if (auto st = check(layout.sysroot_new()); !st) {
       // Refused before the swap: the running version stays whole, rootfs and boot set alike.
-      LOTA_TRY(remove_tree(l.sysroot_new()));
+      LOTA_TRY(remove_tree(layout.sysroot_new()));
       state.step = Step::idle;
       state.pending.reset();
-      LOTA_TRY(save_state(l.state(), state));
+      LOTA_TRY(save_state(layout.state(), state));
       return st;
     }
   }
 
   state.step = Step::swap;
-  LOTA_TRY(save_state(l.state(), state));
-  log::info("deploy: checked out; swapping it in as {}", l.sysroot_name);
-  LOTA_TRY(swap_in(l, target.commit));
-  return finish_deployment(l, state, repo, target, tries);
+  LOTA_TRY(save_state(layout.state(), state));
+  log::info("deploy: checked out; swapping it in as {}", layout.sysroot_name);
+  LOTA_TRY(swap_in(layout, target.commit));
+  return finish_deployment(layout, state, repo, target, tries);
 }
 
-bool rollback_possible(const Layout& l, const State& state) {
+bool rollback_possible(const Layout& layout, const State& state) {
   if (!state.previous) return false;
   const std::string& good = state.previous->commit;
-  return deployment_commit(l.sysroot()) == good || deployment_commit(l.sysroot_old()) == good;
+  return deployment_commit(layout.sysroot()) == good || deployment_commit(layout.sysroot_old()) == good;
 }
 
-Status rollback(const Layout& l, State& state, Repo& repo) {
+Status rollback(const Layout& layout, State& state, Repo& repo) {
   if (!state.previous) return make_error("no previous deployment to roll back to");
   Deployment bad = state.deployed.value_or(Deployment{});
   Deployment good = *state.previous;
   // Possible at all? Checked before anything is journalled: a rollback that cannot be done must
   // not leave the journal saying one is under way.
-  if (!rollback_possible(l, state))
-    return make_error("{} does not hold {} - cannot roll back", l.sysroot_old(), good.commit.substr(0, 12));
+  if (!rollback_possible(layout, state))
+    return make_error("{} does not hold {} - cannot roll back", layout.sysroot_old(), good.commit.substr(0, 12));
   State next = state;
   next.step = Step::rollback;
   next.pending = good;
-  LOTA_TRY(save_state(l.state(), next));
+  LOTA_TRY(save_state(layout.state(), next));
   // From here `state` is what the journal says: a failure below leaves step `rollback`, which
   // the next attempt (this boot's retry, or the next boot's recovery) finishes.
   state = next;
-  if (deployment_commit(l.sysroot()) != good.commit) {
-    LOTA_TRY(exchange(l.sysroot_old(), l.sysroot()));
-    LOTA_TRY(fsync_dir(l.part));
+  if (deployment_commit(layout.sysroot()) != good.commit) {
+    LOTA_TRY(exchange(layout.sysroot_old(), layout.sysroot()));
+    LOTA_TRY(fsync_dir(layout.part));
   }
   LOTA_TRY(repo.set_ref("lota/deployed", good.commit));
   LOTA_TRY(repo.set_ref("lota/previous", bad.commit));
@@ -169,22 +169,22 @@ Status rollback(const Layout& l, State& state, Repo& repo) {
   next.trial.reset();
   next.pending.reset();
   next.step = Step::idle;
-  next.add_event(fmt::format("rolled back from {} ({}) to {} ({})", bad.version, bad.commit.substr(0, 12),
-                             good.version, good.commit.substr(0, 12)));
-  LOTA_TRY(save_state(l.state(), next));
+  next.add_event(fmt::format("rolled back from {} ({}) to {} ({})", bad.version, bad.commit.substr(0, 12), good.version,
+                             good.commit.substr(0, 12)));
+  LOTA_TRY(save_state(layout.state(), next));
   state = std::move(next);
   return {};
 }
 
-Result<std::string> recover(const Layout& l, State& state, Repo& repo, int tries) {
+Result<std::string> recover(const Layout& layout, State& state, Repo& repo, int tries) {
   std::string did;
   switch (state.step) {
     case Step::idle:
-      LOTA_TRY(remove_tree(l.sysroot_trash()));
+      LOTA_TRY(remove_tree(layout.sysroot_trash()));
       return did;
     case Step::checkout:
       // The checkout may be partial: drop it; the update is retried from the repo next time.
-      LOTA_TRY(remove_tree(l.sysroot_new()));
+      LOTA_TRY(remove_tree(layout.sysroot_new()));
       did = fmt::format("an update to {} was interrupted during checkout; it will be retried",
                         state.pending ? state.pending->version : "?");
       state.pending.reset();
@@ -193,23 +193,24 @@ Result<std::string> recover(const Layout& l, State& state, Repo& repo, int tries
     case Step::swap: {
       if (!state.pending) return make_error("state says swap but names no commit");
       Deployment target = *state.pending;
-      if (deployment_commit(l.sysroot()) != target.commit && deployment_commit(l.sysroot_new()) != target.commit) {
+      if (deployment_commit(layout.sysroot()) != target.commit &&
+          deployment_commit(layout.sysroot_new()) != target.commit) {
         // The checkout never completed: the old sysroot is still intact.
-        LOTA_TRY(remove_tree(l.sysroot_new()));
+        LOTA_TRY(remove_tree(layout.sysroot_new()));
         state.pending.reset();
         state.step = Step::idle;
         did = "an interrupted swap found no complete new deployment; kept the current one";
         break;
       }
-      LOTA_TRY(swap_in(l, target.commit));
-      LOTA_TRY(finish_deployment(l, state, repo, target, tries));
+      LOTA_TRY(swap_in(layout, target.commit));
+      LOTA_TRY(finish_deployment(layout, state, repo, target, tries));
       did = fmt::format("finished the interrupted deployment of {}", target.version);
       break;
     }
     case Step::rollback: {
       // Re-run the rollback: it checks which directory holds which commit.
       state.step = Step::idle;
-      LOTA_TRY(rollback(l, state, repo));
+      LOTA_TRY(rollback(layout, state, repo));
       did = "finished an interrupted rollback";
       break;
     }
@@ -218,36 +219,36 @@ Result<std::string> recover(const Layout& l, State& state, Repo& repo, int tries
       return did;
   }
   state.add_event(did);
-  LOTA_TRY(save_state(l.state(), state));
+  LOTA_TRY(save_state(layout.state(), state));
   return did;
 }
 
-Result<std::string> restore_if_damaged(const Layout& l, State& state, Repo& repo) {
+Result<std::string> restore_if_damaged(const Layout& layout, State& state, Repo& repo) {
   if (!state.deployed) return std::string();
   const std::string& want = state.deployed->commit;
-  if (deployment_commit(l.sysroot()) == want && exists(l.sysroot() + "/sbin/init")) return std::string();
-  return restore_deployment(l, state, repo, "sysroot was damaged");
+  if (deployment_commit(layout.sysroot()) == want && exists(layout.sysroot() + "/sbin/init")) return std::string();
+  return restore_deployment(layout, state, repo, "sysroot was damaged");
 }
 
-Result<std::string> restore_deployment(const Layout& l, State& state, Repo& repo, const std::string& why) {
+Result<std::string> restore_deployment(const Layout& layout, State& state, Repo& repo, const std::string& why) {
   const std::string& want = state.deployed->commit;
   if (!repo.has_commit(want))
     return make_error("sysroot is damaged and commit {} is not in the local repository - reflash the device",
                       want.substr(0, 12));
-  LOTA_TRY(checkout_new(l, repo, want));
-  LOTA_TRY(remove_tree(l.sysroot_trash()));
-  if (exists(l.sysroot())) {
+  LOTA_TRY(checkout_new(layout, repo, want));
+  LOTA_TRY(remove_tree(layout.sysroot_trash()));
+  if (exists(layout.sysroot())) {
     // Atomic: sysroot is the damaged tree or the fresh one, never nothing.
-    LOTA_TRY(exchange(l.sysroot_new(), l.sysroot()));
-    LOTA_TRY(rename_path(l.sysroot_new(), l.sysroot_trash()));
+    LOTA_TRY(exchange(layout.sysroot_new(), layout.sysroot()));
+    LOTA_TRY(rename_path(layout.sysroot_new(), layout.sysroot_trash()));
   } else {
-    LOTA_TRY(rename_path(l.sysroot_new(), l.sysroot()));
+    LOTA_TRY(rename_path(layout.sysroot_new(), layout.sysroot()));
   }
-  LOTA_TRY(fsync_dir(l.part));
-  LOTA_TRY(remove_tree(l.sysroot_trash()));
+  LOTA_TRY(fsync_dir(layout.part));
+  LOTA_TRY(remove_tree(layout.sysroot_trash()));
   std::string did = fmt::format("{}; restored {} from the local repository", why, state.deployed->version);
   state.add_event(did);
-  LOTA_TRY(save_state(l.state(), state));
+  LOTA_TRY(save_state(layout.state(), state));
   return did;
 }
 

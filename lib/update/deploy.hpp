@@ -8,9 +8,9 @@
 #include <functional>
 #include <string>
 
+#include "base/result.hpp"
 #include "update/layout.hpp"
 #include "update/repo.hpp"
-#include "base/result.hpp"
 #include "update/state.hpp"
 
 namespace lota {

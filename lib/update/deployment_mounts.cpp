@@ -16,19 +16,19 @@ bool is_dir(const std::string& p) {
 
 }  // namespace
 
-Result<std::string> mount_deployment(const Layout& l, const std::string& deployment, const std::string& target) {
+Result<std::string> mount_deployment(const Layout& layout, const std::string& deployment, const std::string& target) {
   LOTA_TRY(make_dirs(target));
   LOTA_TRY(mount_fs(deployment, target, "", MS_BIND));
   LOTA_TRY(mount_fs("", target, "", MS_BIND | MS_REMOUNT | MS_RDONLY));
   std::string warning;
   if (is_dir(target + "/var")) {
-    std::string var = l.part + "/var";
+    std::string var = layout.part + "/var";
     auto st = make_dirs(var);
     if (st) st = mount_fs(var, target + "/var", "", MS_BIND);
     if (!st) warning = st.error().message + "; /var is read-only";
   }
   if (is_dir(target + "/etc")) {
-    std::string upper = l.state_dir() + "/etc/upper", work = l.state_dir() + "/etc/work";
+    std::string upper = layout.state_dir() + "/etc/upper", work = layout.state_dir() + "/etc/work";
     auto st = make_dirs(upper);
     if (st) st = make_dirs(work);
     if (st)

@@ -6,8 +6,8 @@
 
 #include <string>
 
-#include "update/layout.hpp"
 #include "base/result.hpp"
+#include "update/layout.hpp"
 
 namespace lota {
 

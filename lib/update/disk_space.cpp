@@ -15,14 +15,14 @@ Status check_free_space(const std::string& path) {
   if (!d) return d.error();
   if (d->free_bytes < kMinFreeBytes)
     return make_error(ErrorKind::disk_full,
-        "only {} MiB free on the root partition (an update keeps {} MiB free) - update skipped; free "
-        "space (e.g. in /var) or grow the partition",
-        d->free_bytes >> 20, kMinFreeBytes >> 20);
+                      "only {} MiB free on the root partition (an update keeps {} MiB free) - update skipped; free "
+                      "space (e.g. in /var) or grow the partition",
+                      d->free_bytes >> 20, kMinFreeBytes >> 20);
   if (d->free_inodes < kMinFreeInodes)
     return make_error(ErrorKind::disk_full,
-        "only {} free inodes on the root partition - update skipped; delete files or make the "
-        "filesystem with more inodes",
-        d->free_inodes);
+                      "only {} free inodes on the root partition - update skipped; delete files or make the "
+                      "filesystem with more inodes",
+                      d->free_inodes);
   return {};
 }
 

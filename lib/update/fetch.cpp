@@ -75,8 +75,8 @@ Status deploy_checked(UpdateContext& ctx, const std::string& commit, const Commi
     if (never) ctx.state.rejected.push_back(commit);
     std::string note = reclaim_space(ctx);
     (void)save_state(ctx.layout.state(), ctx.state);
-    return make_error(st.error().kind, "{}{}; {}", st.error().message, never ? "; this release will not be installed" : "",
-                      note);
+    return make_error(st.error().kind, "{}{}; {}", st.error().message,
+                      never ? "; this release will not be installed" : "", note);
   }
   (void)ctx.repo.set_ref("lota/pending", "");
   return {};
@@ -89,8 +89,8 @@ Status fetch_and_deploy(UpdateContext& ctx, const std::string& commit, const std
   const auto& deployed = ctx.state.deployed;
   // Always through libostree, even when the commit object is here: a pull cut short leaves
   // the commit marked partial, and the pull completes it.
-  auto report = pull(ctx, pull_request(ctx, key, commit, deployed ? deployed->commit : "",
-                                       ctx.layout.state_dir() + "/delta"));
+  auto report =
+      pull(ctx, pull_request(ctx, key, commit, deployed ? deployed->commit : "", ctx.layout.state_dir() + "/delta"));
   if (!report) return explain_failed_pull(ctx, report.error());
   log::info("pull: done, {} bytes in {:.1f} s (pull job peak RSS {} KiB)", report->progress.bytes, report->seconds,
             report->peak_rss_kib);

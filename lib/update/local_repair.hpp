@@ -8,8 +8,8 @@
 namespace lota {
 
 enum class DeployedHealth {
-  sound,            // every file checked out right, or repaired from the local repository
-  needs_objects,    // objects were corrupt and have been dropped: only the server has them
+  sound,          // every file checked out right, or repaired from the local repository
+  needs_objects,  // objects were corrupt and have been dropped: only the server has them
 };
 
 DeployedHealth verify_and_repair_locally(UpdateContext& ctx);

@@ -13,11 +13,11 @@
 
 #include "base/clock.hpp"
 #include "base/flags.hpp"
-#include "update/delta_fetch.hpp"
-#include "update/disk_space.hpp"
-#include "net/http.hpp"
 #include "base/log.hpp"
 #include "base/unique_fd.hpp"
+#include "net/http.hpp"
+#include "update/delta_fetch.hpp"
+#include "update/disk_space.hpp"
 
 namespace lota {
 namespace {
@@ -180,12 +180,12 @@ int pull_job_main(const std::vector<std::string>& args) {
   };
   PullRequest r;
   // The same names as to_args() writes.
-  auto parsed = parse_flags(args, {string_flag("--repo", r.repo_path), string_flag("--url", r.remote.url),
-                                   string_flag("--branch", r.branch), string_flag("--commit", r.commit),
-                                   string_flag("--sign-key", r.remote.sign_key), string_flag("--tls-ca", r.remote.tls.ca),
-                                   string_flag("--tls-cert", r.remote.tls.client_cert),
-                                   string_flag("--tls-key", r.remote.tls.client_key), string_flag("--from", r.from),
-                                   string_flag("--workdir", r.workdir)});
+  auto parsed = parse_flags(
+      args, {string_flag("--repo", r.repo_path), string_flag("--url", r.remote.url), string_flag("--branch", r.branch),
+             string_flag("--commit", r.commit), string_flag("--sign-key", r.remote.sign_key),
+             string_flag("--tls-ca", r.remote.tls.ca), string_flag("--tls-cert", r.remote.tls.client_cert),
+             string_flag("--tls-key", r.remote.tls.client_key), string_flag("--from", r.from),
+             string_flag("--workdir", r.workdir)});
   if (!parsed) return fail(parsed.error().with_context("pull job"));
   auto repo = Repo::open(r.repo_path);
   if (!repo) return fail(repo.error());

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "update/repo.hpp"
 #include "base/result.hpp"
+#include "update/repo.hpp"
 
 namespace lota {
 

@@ -1,9 +1,9 @@
 #include "update/repo.hpp"
 
-#include <cstring>
-
 #include <fcntl.h>
 #include <fmt/format.h>
+
+#include <cstring>
 
 #include "base/crash_point.hpp"
 #include "base/dir_tree.hpp"

@@ -20,7 +20,8 @@ Status verify_ed25519(GBytes* data, GVariant* signatures, const std::string& key
   g_autoptr(OstreeSign) sign = ostree_sign_get_by_name("ed25519", &error);
   if (!sign) return gerror("ed25519 signatures", error);
   g_autoptr(GVariant) pk = g_variant_ref_sink(g_variant_new_string(key.c_str()));
-  if (!ostree_sign_add_pk(sign, pk, &error)) return gerror("the configured public key is unusable", error, ErrorKind::trust);
+  if (!ostree_sign_add_pk(sign, pk, &error))
+    return gerror("the configured public key is unusable", error, ErrorKind::trust);
   g_autofree char* message = nullptr;
   if (!ostree_sign_data_verify(sign, data, signatures, &message, &error))
     return gerror(fmt::format("signature of commit {}", to.substr(0, 12)), error, ErrorKind::trust);
@@ -62,8 +63,8 @@ Result<std::vector<DeltaPart>> read_part_headers(GVariant* sb) {
     // Sizes are in the generator's byte order; deltas published by lota come from little-endian
     // hosts for little-endian boards (see ostree.endianness in the superblock metadata).
     if (size == 0)
-      return make_error(ErrorKind::server, "static delta superblock declares an empty part {}: corrupt or hostile server",
-                        i);
+      return make_error(ErrorKind::server,
+                        "static delta superblock declares an empty part {}: corrupt or hostile server", i);
     parts.push_back({checksum, size, usize});
   }
   return parts;

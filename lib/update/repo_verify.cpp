@@ -1,8 +1,8 @@
-#include "update/repo.hpp"
-
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
+
+#include "update/repo.hpp"
 
 namespace lota {
 namespace {

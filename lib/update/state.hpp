@@ -52,12 +52,12 @@ struct State {
 
 const char* to_string(Step s);
 
-std::string serialize_state(const State& s);
+std::string serialize_state(const State& state);
 Result<State> parse_state(const std::string& text);
 
 // A missing file is a fresh device (empty state); an unreadable one is an error naming the
 // file, and the caller decides (lota-init keeps booting what is there).
 Result<State> load_state(const std::string& path);
-Status save_state(const std::string& path, const State& s);
+Status save_state(const std::string& path, const State& state);
 
 }  // namespace lota

@@ -63,8 +63,7 @@ void follow_boot_script(UpdateContext& ctx) {
 }
 
 bool trial_exhausted(const State& state) {
-  return state.trial && state.deployed && state.trial->commit == state.deployed->commit &&
-         state.trial->tries_left <= 0;
+  return state.trial && state.deployed && state.trial->commit == state.deployed->commit && state.trial->tries_left <= 0;
 }
 
 // One that fails on the way (no room for the journal) gets space reclaimed and another try; the
@@ -75,9 +74,10 @@ void roll_back_unconfirmed(UpdateContext& ctx) {
   State& state = ctx.state;
   std::string bad = state.deployed->version;
   if (!rollback_possible(ctx.layout, state)) {
-    log::error("{} was never confirmed healthy and a rollback is impossible ({} does not hold the previous version): "
-               "{} stays deployed, its trial is ended and update checks resume",
-               bad, ctx.layout.sysroot_old(), bad);
+    log::error(
+        "{} was never confirmed healthy and a rollback is impossible ({} does not hold the previous version): "
+        "{} stays deployed, its trial is ended and update checks resume",
+        bad, ctx.layout.sysroot_old(), bad);
     state.trial.reset();
     state.add_event(fmt::format("rollback from {} impossible: trial ended", bad));
     if (auto saved = ctx.save_journal_making_room(); !saved) log::error("{}", saved.error().message);

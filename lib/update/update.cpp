@@ -65,8 +65,7 @@ bool step_left_unfinished(const State& state) {
 // Phase 5, deploy: the update itself; the boot set follows the new sysroot.
 UpdateOutcome update_to(UpdateContext& ctx, const std::string& commit, const std::string& key) {
   const State& state = ctx.state;
-  log::info("update available: {} -> {}", state.deployed ? short_id(state.deployed->commit) : "none",
-            short_id(commit));
+  log::info("update available: {} -> {}", state.deployed ? short_id(state.deployed->commit) : "none", short_id(commit));
   std::string from = state.deployed ? state.deployed->version : "nothing";
   if (auto st = fetch_and_deploy(ctx, commit, key); !st) {
     log::error("update to {} failed: {}; booting {}", short_id(commit), st.error().message, from);
@@ -192,7 +191,8 @@ UpdateOutcome run_update_flow(const Config& config, const Layout& layout, const 
       out = *ending;
       return;
     }
-    ctx.emplace(UpdateContext{.config = config, .layout = layout, .self_exe = self_exe, .state = state, .repo = *repo, .view = {}});
+    ctx.emplace(UpdateContext{
+        .config = config, .layout = layout, .self_exe = self_exe, .state = state, .repo = *repo, .view = {}});
     out = update_flow(*ctx);
     out.reboot_into = reboot_target(*ctx);
   });

@@ -25,7 +25,7 @@ enum class UpdateEnding {
   repair_failed,        // the corrupt objects could not be fetched again
   repaired,             // they were, and the deployment is checked out afresh
   up_to_date,
-  rejected,             // the remote offers a commit rolled back or refused before
+  rejected,  // the remote offers a commit rolled back or refused before
   update_failed,
   updated,
 };

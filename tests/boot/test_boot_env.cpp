@@ -5,11 +5,11 @@
 
 #include <catch2/catch.hpp>
 
+#include "base/file.hpp"
 #include "boot/boot_env.hpp"
 #include "boot/boot_partition.hpp"
 #include "boot/boot_trial.hpp"
 #include "boot/bootset.hpp"
-#include "base/file.hpp"
 #include "rig/update_rig.hpp"
 
 using namespace lota;
@@ -76,8 +76,10 @@ TEST_CASE("#13.3 boot env records: fixed size, rewritten in place, each in a dir
   // Three directories, one record each: no directory sector is shared between them.
   for (const char* d : {"env.a", "env.b", "count"}) CHECK(test::sh_out("ls -A " + dir + "/" + d + " | wc -l") == "1");
   CHECK(read_boot_env(dir)->seq == 13);
-  CHECK(format_boot_env(BootEnv{.seq = UINT64_MAX, .bootset = std::string(32, 'x'), .fallback = std::string(32, 'y'), .trial = true}).size() ==
-        kBootRecordSize);
+  CHECK(
+      format_boot_env(
+          BootEnv{.seq = UINT64_MAX, .bootset = std::string(32, 'x'), .fallback = std::string(32, 'y'), .trial = true})
+          .size() == kBootRecordSize);
   test::sh("rm -rf " + dir);
 }
 

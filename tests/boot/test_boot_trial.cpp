@@ -7,8 +7,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "update/deploy.hpp"
 #include "rig/update_rig.hpp"
+#include "update/deploy.hpp"
 
 using namespace lota;
 using namespace lota::test;
@@ -67,8 +67,8 @@ TEST_CASE("#13.3 a confirmed set the boot script could not load is counted again
   UpdateRig rig;
   rig.device_with_kernel_update();
   Config c = rig.config();
-  boot(rig, c, "1");               // deploys 2.0, reboots into boot.2
-  boot(rig, c, "2");               // boot.2 booted: its trial closed
+  boot(rig, c, "1");  // deploys 2.0, reboots into boot.2
+  boot(rig, c, "2");  // boot.2 booted: its trial closed
   REQUIRE(rig.lota_cli("mark-good", rig.dir + "/mark-good.log") == 0);
   auto env = rig.boot_env();
   REQUIRE(env);

@@ -62,7 +62,9 @@ TEST_CASE("#13.4 a release whose kernel is a symlink is refused whole (FAT holds
   if (::geteuid() != 0) return;
   UpdateRig rig;
   std::string k = kKernelDir;
-  std::string out = update_to(rig, "mkdir -p boot && mv " + k + "/vmlinuz boot/vmlinuz-6.1.0-test && ln -s ../../../../boot/vmlinuz-6.1.0-test " + k + "/vmlinuz");
+  std::string out = update_to(
+      rig, "mkdir -p boot && mv " + k +
+               "/vmlinuz boot/vmlinuz-6.1.0-test && ln -s ../../../../boot/vmlinuz-6.1.0-test " + k + "/vmlinuz");
   refused_whole(rig, out, "not a regular file");
 }
 
@@ -80,8 +82,9 @@ TEST_CASE("#13.4 one rule for the boot set: the one kernel directory holding vml
   REQUIRE(::mkdtemp(tmpl));
   std::string d = tmpl, m = d + "/usr/lib/modules";
   // Modules of an old kernel next to the new one (common after a kernel upgrade): not ambiguous.
-  REQUIRE(sh("mkdir -p " + m + "/5.10-old/kernel " + m + "/6.1-new/dtb && echo k > " + m + "/6.1-new/vmlinuz && echo d > " +
-             m + "/6.1-new/dtb/b.dtb && echo x > " + m + "/6.1-new/dtb/notes.txt") == 0);
+  REQUIRE(sh("mkdir -p " + m + "/5.10-old/kernel " + m + "/6.1-new/dtb && echo k > " + m +
+             "/6.1-new/vmlinuz && echo d > " + m + "/6.1-new/dtb/b.dtb && echo x > " + m + "/6.1-new/dtb/notes.txt") ==
+          0);
   auto files = boot_files(d);
   REQUIRE(files.ok());
   REQUIRE(files->size() == 2);

@@ -11,10 +11,10 @@
 #include <fstream>
 #include <map>
 
-#include "update/deploy.hpp"
 #include "rig/reliability_record.hpp"
-#include "update/state.hpp"
 #include "rig/update_rig.hpp"
+#include "update/deploy.hpp"
+#include "update/state.hpp"
 
 using namespace lota;
 using namespace lota::test;
@@ -126,8 +126,8 @@ void sweep(UpdateRig& rig, const Versions& v, const std::string& from, const std
 
 void publish_expected(UpdateRig& rig, Versions& v, const std::string& version) {
   v.commit[version] = rig.publish(version, true, true);
-  REQUIRE(sh("mkdir -p " + v.dir + " && " + rig.ostree + " --repo=" + rig.repo + " checkout -U " +
-             v.commit[version] + " " + v.dir + "/" + version) == 0);
+  REQUIRE(sh("mkdir -p " + v.dir + " && " + rig.ostree + " --repo=" + rig.repo + " checkout -U " + v.commit[version] +
+             " " + v.dir + "/" + version) == 0);
 }
 
 }  // namespace

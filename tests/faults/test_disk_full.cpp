@@ -7,10 +7,10 @@
 
 #include <catch2/catch.hpp>
 
-#include "update/deploy.hpp"
 #include "rig/reliability_record.hpp"
-#include "update/state.hpp"
 #include "rig/update_rig.hpp"
+#include "update/deploy.hpp"
+#include "update/state.hpp"
 
 using namespace lota;
 using namespace lota::test;
@@ -113,7 +113,8 @@ TEST_CASE("#13.3 a static delta declined for room is not fetched by libostree's 
   rig.publish("2.0", true, false, "test/stable",
               "mkdir usr/share/big && for i in $(seq 12); do head -c 1000000 /dev/urandom > usr/share/big/$i; done");
   // Room for the objects above the floor, not for the parts next to them.
-  REQUIRE(sh("cd " + rig.layout.part + " && mkdir filler && fallocate -l $(( $(stat -f -c '%a*%S' .) - (34 << 20) )) "
+  REQUIRE(sh("cd " + rig.layout.part +
+             " && mkdir filler && fallocate -l $(( $(stat -f -c '%a*%S' .) - (34 << 20) )) "
              "filler/blob") == 0);
   rig.start_server();
   std::string log = rig.dir + "/declined.log";
@@ -137,8 +138,10 @@ TEST_CASE("#13.4 the parts a cut download keeps never block a later update", "[d
   // A download cut by a power loss, kept to resume (of an update the server no longer offers),
   // plus normal growth in /var: below the floor only because of what lota itself keeps.
   std::string kept = rig.layout.state_dir() + "/delta/000000000000-111111111111";
-  REQUIRE(sh("mkdir -p " + kept + " && cd " + rig.layout.part + " && mkdir -p var && fallocate -l $(( $(stat -f -c "
-             "'%a*%S' .) - (26 << 20) )) var/growth && fallocate -l 12M " + kept + "/0") == 0);
+  REQUIRE(sh("mkdir -p " + kept + " && cd " + rig.layout.part +
+             " && mkdir -p var && fallocate -l $(( $(stat -f -c "
+             "'%a*%S' .) - (26 << 20) )) var/growth && fallocate -l 12M " +
+             kept + "/0") == 0);
   rig.start_server();
   std::string log = rig.dir + "/kept.log";
   rig.run_boot_flow(rig.write_config_file(rig.config()), log);

@@ -10,10 +10,10 @@
 #include <fstream>
 
 #include "base/clock.hpp"
-#include "update/deploy.hpp"
 #include "rig/reliability_record.hpp"
-#include "update/state.hpp"
 #include "rig/update_rig.hpp"
+#include "update/deploy.hpp"
+#include "update/state.hpp"
 
 using namespace lota;
 using namespace lota::test;

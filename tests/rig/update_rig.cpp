@@ -3,9 +3,9 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sched.h>
-#include <sys/prctl.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,14 +17,14 @@
 #include <sstream>
 #include <vector>
 
-#include "boot/boot_env.hpp"
-#include "boot/bootset.hpp"
-#include "update/boot_set_sync.hpp"
-#include "update/deploy.hpp"
 #include "base/dir_tree.hpp"
 #include "base/file.hpp"
+#include "boot/boot_env.hpp"
+#include "boot/bootset.hpp"
 #include "rig/loop_device.hpp"
 #include "system/mount.hpp"
+#include "update/boot_set_sync.hpp"
+#include "update/deploy.hpp"
 #include "update/pull_job.hpp"
 #include "update/repo.hpp"
 

@@ -4,11 +4,10 @@
 // device, mounted in this test process' private mount namespace.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <optional>
 
 #include "boot/boot_env.hpp"
 #include "system/config.hpp"

@@ -2,10 +2,10 @@
 
 #include <catch2/catch.hpp>
 
-#include "system/config.hpp"
 #include "base/file.hpp"
-#include "update/sign_key.hpp"
 #include "rig/update_rig.hpp"
+#include "system/config.hpp"
+#include "update/sign_key.hpp"
 
 using namespace lota;
 

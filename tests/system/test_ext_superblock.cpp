@@ -6,8 +6,8 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "system/ext_superblock.hpp"
 #include "rig/update_rig.hpp"
+#include "system/ext_superblock.hpp"
 
 using namespace lota;
 

@@ -13,10 +13,10 @@
 #include <fstream>
 #include <string>
 
-#include "system/device.hpp"
 #include "base/dir_tree.hpp"
 #include "base/file.hpp"
 #include "rig/loop_device.hpp"
+#include "system/device.hpp"
 #include "system/mount.hpp"
 #include "system/switch_root.hpp"
 

@@ -7,10 +7,10 @@
 #include <chrono>
 
 #include "boot/boot_env.hpp"
+#include "rig/update_rig.hpp"
 #include "update/delta_fetch.hpp"
 #include "update/deploy.hpp"
 #include "update/repo.hpp"
-#include "rig/update_rig.hpp"
 
 using namespace lota;
 using namespace lota::test;
