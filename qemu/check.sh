@@ -1,6 +1,17 @@
 # Log assertions for QEMU boot tests. Sourced. Each check prints one line and counts.
 passed=${passed:-0}; failed=${failed:-0}
 failures=()
+# Under meson (qemu/meson.build, LOTA_TAP=1) each verdict is also a TAP line on the original
+# stdout, so that every scenario is a test meson counts; everything else the suite prints goes to
+# stderr, meson's log. tap_plan ends the stream.
+tap_n=0
+if [ -n "${LOTA_TAP:-}" ] && [ -z "${LOTA_TAP_FD_OPEN:-}" ]; then
+  exec 3>&1 1>&2
+  export LOTA_TAP_FD_OPEN=1  # a suite that runs another keeps the one stream
+elif [ -z "${LOTA_TAP_FD_OPEN:-}" ]; then
+  exec 3>/dev/null
+fi
+tap_plan() { [ -n "${LOTA_TAP:-}" ] && echo "1..$tap_n" >&3; return 0; }
 
 # expect LOG REGEX WHAT: the serial log must contain a line matching REGEX.
 expect() {
@@ -14,9 +25,11 @@ reject() {
 }
 # verdict NAME STATUS LOG: record one test's result.
 verdict() {
+  tap_n=$((tap_n + 1))
   if [ "$2" -eq 0 ]; then
-    passed=$((passed + 1)); echo "PASS $1"
+    passed=$((passed + 1)); echo "PASS $1"; echo "ok $tap_n - $1" >&3
   else
+    echo "not ok $tap_n - $1" >&3
     failed=$((failed + 1)); failures+=("$1"); echo "FAIL $1 (serial log: $3)"
     echo "    --- last lines of $3 ---"; tail -n 15 "$3" | sed 's/^/    | /'
   fi

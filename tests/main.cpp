@@ -1,4 +1,4 @@
-#define CATCH_CONFIG_MAIN
+#define CATCH_CONFIG_RUNNER
 // Wide: failure messages carry logs with long unbroken words (URLs, checksums), which Catch2 2.13
 // cannot wrap at its default width (it aborts in TextFlow).
 #define CATCH_CONFIG_CONSOLE_WIDTH 400
@@ -37,3 +37,50 @@ struct NeverBrickRecorder : Catch::TestEventListenerBase {
 }  // namespace
 
 CATCH_REGISTER_LISTENER(NeverBrickRecorder)
+
+namespace {
+
+// TAP with one line per test case, for meson's protocol: 'tap' (tests/meson.build): meson then
+// counts test cases, not executables. A failed assertion is a TAP comment naming where and what.
+struct TapCases : Catch::StreamingReporterBase<TapCases> {
+  using StreamingReporterBase::StreamingReporterBase;
+  static std::string getDescription() { return "TAP, one line per test case"; }
+  void assertionStarting(const Catch::AssertionInfo&) override {}
+  bool assertionEnded(const Catch::AssertionStats& stats) override {
+    const auto& r = stats.assertionResult;
+    if (r.isOk()) return true;
+    stream << "# " << r.getSourceInfo().file << ":" << r.getSourceInfo().line << ": " << r.getExpressionInMacro();
+    if (r.hasExpandedExpression()) stream << " with " << r.getExpandedExpression();
+    if (r.hasMessage()) stream << ": " << r.getMessage();
+    stream << "\n";
+    return true;
+  }
+  void testCaseEnded(const Catch::TestCaseStats& stats) override {
+    bool ok = stats.totals.assertions.failed == 0 && stats.totals.testCases.failed == 0;
+    stream << (ok ? "ok " : "not ok ") << ++count << " - " << stats.testInfo.name << "\n" << std::flush;
+    StreamingReporterBase::testCaseEnded(stats);
+  }
+  void testRunEnded(const Catch::TestRunStats& stats) override {
+    stream << "1.." << count << "\n" << std::flush;
+    StreamingReporterBase::testRunEnded(stats);
+  }
+  int count = 0;
+};
+
+}  // namespace
+
+CATCH_REGISTER_REPORTER("tap-cases", TapCases)
+
+// With LOTA_TAP=1 (meson), the TAP stream keeps the original stdout to itself: the lota
+// processes the tests start write their logs to stdout, which goes to stderr then.
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  if (const char* tap = std::getenv("LOTA_TAP"); tap && *tap) {
+    int fd = ::dup(1);
+    ::dup2(2, 1);
+    args.insert(args.end(), {"--reporter", "tap-cases", "--out", "/dev/fd/" + std::to_string(fd)});
+  }
+  std::vector<char*> argv2;
+  for (auto& a : args) argv2.push_back(a.data());
+  return Catch::Session().run(static_cast<int>(argv2.size()), argv2.data());
+}
