@@ -35,7 +35,7 @@ board_kernel() {
 # Short stable hash of strings and files, used to key cache directories.
 cache_key() { { printf '%s\n' "$@"; } | sha256sum | cut -c1-12; }
 
-# boot_kernel_dir TREE: the one rule for a release's boot set (lib/bootset.hpp boot_files does
+# boot_kernel_dir TREE: the one rule for a release's boot set (lib/boot/bootset.hpp boot_files does
 # the same on the device): the usr/lib/modules/<kver>/ directory holding vmlinuz, at most one.
 # Prints its path, or nothing when the tree carries no kernel; dies on two.
 boot_kernel_dir() {

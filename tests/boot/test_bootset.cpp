@@ -1,4 +1,4 @@
-// Boot sets (lib/bootset.cpp) in a real update on the host: a release whose boot files cannot be
+// Boot sets (lib/boot/bootset.cpp) in a real update on the host: a release whose boot files cannot be
 // installed must not be half-applied (new rootfs, old kernel); reading a release's boot files
 // never throws. Tagged [never-brick]: listed in docs/reliability.md.
 #include <sys/wait.h>

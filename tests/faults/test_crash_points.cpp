@@ -1,4 +1,4 @@
-// Power cuts at every durable step of an update (lib/crash_point.hpp, test builds only):
+// Power cuts at every durable step of an update (lib/base/crash_point.hpp, test builds only):
 // for each N, the update is run as a separate `lota boot-flow` process that is SIGKILLed with
 // its pull job right after the Nth synced write / rename / directory sync; then the next boot's
 // logic runs on the same disk images, first without a server (what boots must be complete on

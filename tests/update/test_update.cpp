@@ -1,4 +1,4 @@
-// Host integration tests of the update engine (lib/update.cpp and what it drives), on real
+// Host integration tests of the update engine (lib/update/update.cpp and what it drives), on real
 // repos, a real HTTP server on 127.0.0.1 and a real ext4 root partition. Needs root.
 #include <sys/stat.h>
 #include <unistd.h>
