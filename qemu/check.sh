@@ -27,9 +27,9 @@ reject() {
 verdict() {
   tap_n=$((tap_n + 1))
   if [ "$2" -eq 0 ]; then
-    passed=$((passed + 1)); echo "PASS $1"; echo "ok $tap_n - $1" >&3
+    passed=$((passed + 1)); echo "PASS $1"; echo "ok $tap_n - ${1//#/no. }" >&3
   else
-    echo "not ok $tap_n - $1" >&3
+    echo "not ok $tap_n - ${1//#/no. }" >&3
     failed=$((failed + 1)); failures+=("$1"); echo "FAIL $1 (serial log: $3)"
     echo "    --- last lines of $3 ---"; tail -n 15 "$3" | sed 's/^/    | /'
   fi
