@@ -2,11 +2,16 @@
 // Wide: failure messages carry logs with long unbroken words (URLs, checksums), which Catch2 2.13
 // cannot wrap at its default width (it aborts in TextFlow).
 #define CATCH_CONFIG_CONSOLE_WIDTH 400
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -52,18 +57,30 @@ struct TapCases : Catch::StreamingReporterBase<TapCases> {
   using StreamingReporterBase::StreamingReporterBase;
   static std::string getDescription() { return "TAP, one line per test case"; }
   void assertionStarting(const Catch::AssertionInfo&) override {}
+  // Every line of a failure a TAP comment: a log line that starts with "ok" is no result.
+  void comment(const std::string& text) {
+    size_t start = 0;
+    for (size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1)
+      stream << "# " << text.substr(start, nl - start) << "\n";
+    if (start < text.size()) stream << "# " << text.substr(start) << "\n";
+  }
   bool assertionEnded(const Catch::AssertionStats& stats) override {
     const auto& r = stats.assertionResult;
     if (r.isOk()) return true;
-    stream << "# " << r.getSourceInfo().file << ":" << r.getSourceInfo().line << ": " << r.getExpressionInMacro();
-    if (r.hasExpandedExpression()) stream << " with " << r.getExpandedExpression();
-    if (r.hasMessage()) stream << ": " << r.getMessage();
-    stream << "\n";
+    std::string what =
+        fmt::format("{}:{}: {}", r.getSourceInfo().file, r.getSourceInfo().line, r.getExpressionInMacro());
+    if (r.hasExpandedExpression()) what += " with " + r.getExpandedExpression();
+    if (r.hasMessage()) what += ": " + r.getMessage();
+    comment(what);
+    for (const auto& info : stats.infoMessages) comment(info.message);  // INFO(): the boot-flow logs
     return true;
   }
   void testCaseEnded(const Catch::TestCaseStats& stats) override {
     bool ok = stats.totals.assertions.failed == 0 && stats.totals.testCases.failed == 0;
-    stream << (ok ? "ok " : "not ok ") << ++count << " - " << tap_name(stats.testInfo.name) << "\n" << std::flush;
+    // A case that checked nothing (it found what it needs missing and said so) is a skip.
+    const char* skip = ok && stats.totals.assertions.total() == 0 ? " # SKIP no assertion ran" : "";
+    stream << (ok ? "ok " : "not ok ") << ++count << " - " << tap_name(stats.testInfo.name) << skip << "\n"
+           << std::flush;
     StreamingReporterBase::testCaseEnded(stats);
   }
   void testRunEnded(const Catch::TestRunStats& stats) override {
@@ -82,7 +99,7 @@ CATCH_REGISTER_REPORTER("tap-cases", TapCases)
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv, argv + argc);
   if (const char* tap = std::getenv("LOTA_TAP"); tap && *tap) {
-    int fd = ::dup(1);
+    int fd = ::fcntl(1, F_DUPFD_CLOEXEC, 3);  // not inherited by the processes the tests start
     ::dup2(2, 1);
     args.insert(args.end(), {"--reporter", "tap-cases", "--out", "/dev/fd/" + std::to_string(fd)});
   }

@@ -5,14 +5,15 @@
 
 #include <cmath>
 #include <cstdlib>
-#include <functional>
 #include <optional>
 
 namespace lota {
 namespace {
 
+// What is wrong with a value; nullopt: it was taken.
+using ValueError = std::optional<std::string>;
 // A setter returns an error text when the value is unusable.
-using Setter = std::function<std::optional<std::string>(Config&, const std::string&)>;
+using Setter = ValueError (*)(Config&, const std::string&);
 
 // min 0 for waits that may be skipped; a timeout of 0 would abort at once (or, to libcurl,
 // mean none at all), so timeouts take min 0.1.
@@ -46,37 +47,8 @@ std::vector<std::string> split_list(const std::string& v) {
   return items;
 }
 
-using ValueError = std::optional<std::string>;  // what is wrong with a value; nullopt: it was taken
-
-// Any text, an empty one included.
-Setter text(std::string Config::*field) {
-  return [field](Config& config, const std::string& v) -> ValueError {
-    config.*field = v;
-    return std::nullopt;
-  };
-}
-
-Setter path(std::string Config::*field) {
-  return [field](Config& config, const std::string& v) { return set_path(config.*field, v); };
-}
-
-Setter seconds(double Config::*field, double max, double min = 0) {
-  return [field, max, min](Config& config, const std::string& v) { return set_seconds(config.*field, v, max, min); };
-}
-
-// One of a fixed set of words, each the value it stands for.
-template <class T>
-Setter choice(T Config::*field, std::vector<std::pair<std::string, T>> words, const char* expected) {
-  return [field, words = std::move(words), expected](Config& config, const std::string& v) -> ValueError {
-    for (const auto& [word, value] : words)
-      if (v == word) {
-        config.*field = value;
-        return std::nullopt;
-      }
-    return expected;
-  };
-}
-
+// The table is built at compile time (plain function pointers, no allocation): it is read in
+// PID 1 before anything could report a failure to build it.
 ValueError set_sysroot(Config& config, const std::string& v) {
   if (v.empty() || v.find('/') != std::string::npos || v == "." || v == "..")
     return "expected a directory name on the root partition (no '/')";
@@ -90,11 +62,33 @@ ValueError set_init(Config& config, const std::string& v) {
   return std::nullopt;
 }
 
+ValueError set_onfail(Config& config, const std::string& v) {
+  if (v == "reboot")
+    config.onfail = OnFail::reboot;
+  else if (v == "halt")
+    config.onfail = OnFail::halt;
+  else if (v == "shell")
+    config.onfail = OnFail::shell;
+  else
+    return "expected reboot, halt or shell";
+  return std::nullopt;
+}
+
 ValueError set_remote(Config& config, const std::string& v) {
   if (!v.empty() && !v.starts_with("http://") && !v.starts_with("https://"))
     return "expected an http:// or https:// URL";
   config.remote = v;
   while (config.remote.ends_with('/')) config.remote.pop_back();
+  return std::nullopt;
+}
+
+ValueError set_allow_downgrade(Config& config, const std::string& v) {
+  if (v == "1" || v == "true" || v == "yes")
+    config.allow_downgrade = true;
+  else if (v == "0" || v == "false" || v == "no")
+    config.allow_downgrade = false;
+  else
+    return "expected 1 or 0";
   return std::nullopt;
 }
 
@@ -105,10 +99,22 @@ ValueError set_tries(Config& config, const std::string& v) {
   return std::nullopt;
 }
 
+ValueError set_bootset(Config& config, const std::string& v) {
+  if (v != "boot.1" && v != "boot.2") return "expected boot.1 or boot.2 (set by the boot script)";
+  config.booted_set = v;
+  return std::nullopt;
+}
+
 ValueError set_watchdog(Config& config, const std::string& v) {
   if (v == "none" || v.empty()) return config.watchdog.clear(), std::nullopt;
   if (v[0] != '/') return "expected a device path such as /dev/watchdog, or none";
   config.watchdog = v;
+  return std::nullopt;
+}
+
+ValueError set_verify(Config& config, const std::string& v) {
+  if (v != "full" && v != "fast") return "expected fast or full";
+  config.verify_full = v == "full";
   return std::nullopt;
 }
 
@@ -117,62 +123,69 @@ ValueError set_modules(Config& config, const std::string& v) {
   return std::nullopt;
 }
 
-ValueError set_tls_ca(Config& config, const std::string& v) {
-  config.tls.ca = v;
+// Any text, an empty one included.
+template <std::string Config::*Field>
+ValueError text(Config& config, const std::string& v) {
+  config.*Field = v;
   return std::nullopt;
 }
 
-ValueError set_tls_cert(Config& config, const std::string& v) {
-  config.tls.client_cert = v;
+template <std::string TlsFiles::*Field>
+ValueError tls(Config& config, const std::string& v) {
+  config.tls.*Field = v;
   return std::nullopt;
 }
 
-ValueError set_tls_key(Config& config, const std::string& v) {
-  config.tls.client_key = v;
-  return std::nullopt;
+template <std::string Config::*Field>
+ValueError path(Config& config, const std::string& v) {
+  return set_path(config.*Field, v);
+}
+
+template <double Config::*Field, int Max, int MinTenths = 0>
+ValueError seconds(Config& config, const std::string& v) {
+  return set_seconds(config.*Field, v, Max, MinTenths / 10.0);
 }
 
 ValueError informational(Config&, const std::string&) {
   return std::nullopt;
 }
 
-// Every key lota.conf and the kernel command line may set (docs/layout.md lists them).
-const std::vector<std::pair<std::string_view, Setter>> kKeys = {
-    {"root", path(&Config::root)},
-    {"rootfstype", text(&Config::rootfstype)},
-    {"rootflags", text(&Config::rootflags)},
-    {"rootwait", seconds(&Config::rootwait, 3600)},
+struct Key {
+  std::string_view name;
+  Setter set;
+};
+
+// Every key lota.conf and the kernel command line may set (README's settings table).
+constexpr Key kKeys[] = {
+    {"root", path<&Config::root>},
+    {"rootfstype", text<&Config::rootfstype>},
+    {"rootflags", text<&Config::rootflags>},
+    {"rootwait", seconds<&Config::rootwait, 3600>},
     {"sysroot", set_sysroot},
     {"init", set_init},
-    {"onfail",
-     choice<OnFail>(&Config::onfail, {{"reboot", OnFail::reboot}, {"halt", OnFail::halt}, {"shell", OnFail::shell}},
-                    "expected reboot, halt or shell")},
-    {"fail_delay", seconds(&Config::fail_delay, 86400)},
+    {"onfail", set_onfail},
+    {"fail_delay", seconds<&Config::fail_delay, 86400>},
     {"modules", set_modules},
     {"remote", set_remote},
-    {"boot", path(&Config::boot)},
-    {"branch", path(&Config::branch)},
-    {"check_timeout", seconds(&Config::check_timeout, 600, 0.1)},
-    {"pull_timeout", seconds(&Config::pull_timeout, 86400, 0.1)},
-    {"stall_timeout", seconds(&Config::stall_timeout, 3600, 0.1)},
-    {"sign_key", text(&Config::sign_key)},
-    {"allow_downgrade",
-     choice<bool>(&Config::allow_downgrade,
-                  {{"1", true}, {"true", true}, {"yes", true}, {"0", false}, {"false", false}, {"no", false}},
-                  "expected 1 or 0")},
+    {"boot", path<&Config::boot>},
+    {"branch", path<&Config::branch>},
+    {"check_timeout", seconds<&Config::check_timeout, 600, 1>},
+    {"pull_timeout", seconds<&Config::pull_timeout, 86400, 1>},
+    {"stall_timeout", seconds<&Config::stall_timeout, 3600, 1>},
+    {"sign_key", text<&Config::sign_key>},
+    {"allow_downgrade", set_allow_downgrade},
     {"tries", set_tries},
-    {"bootset", choice<std::string>(&Config::booted_set, {{"boot.1", "boot.1"}, {"boot.2", "boot.2"}},
-                                    "expected boot.1 or boot.2 (set by the boot script)")},
+    {"bootset", set_bootset},
     {"bootcount", informational},
     {"watchdog", set_watchdog},
-    {"watchdog_timeout", seconds(&Config::watchdog_timeout, 3600, 2)},
-    {"watchdog_handover", seconds(&Config::watchdog_handover, 3600, 2)},
-    {"verify", choice<bool>(&Config::verify_full, {{"full", true}, {"fast", false}}, "expected fast or full")},
-    {"ip", path(&Config::ip)},
-    {"iface", text(&Config::iface)},
-    {"tls_ca", set_tls_ca},
-    {"tls_cert", set_tls_cert},
-    {"tls_key", set_tls_key},
+    {"watchdog_timeout", seconds<&Config::watchdog_timeout, 3600, 20>},
+    {"watchdog_handover", seconds<&Config::watchdog_handover, 3600, 20>},
+    {"verify", set_verify},
+    {"ip", path<&Config::ip>},
+    {"iface", text<&Config::iface>},
+    {"tls_ca", tls<&TlsFiles::ca>},
+    {"tls_cert", tls<&TlsFiles::client_cert>},
+    {"tls_key", tls<&TlsFiles::client_key>},
 };
 
 // `shown`: the key as the user wrote it (lota.tries on the command line, tries in the file).

@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 
+#include "base/c_handle.hpp"
 #include "base/clock.hpp"
 
 namespace lota {
@@ -14,10 +15,8 @@ namespace {
 
 std::string resolve(const std::string& spec) {
   if (spec.find('=') == std::string::npos || spec[0] == '/') return spec;
-  char* dev = blkid_evaluate_tag(spec.c_str(), nullptr, nullptr);
-  std::string path = dev ? dev : "";
-  std::free(dev);
-  return path;
+  CHandle<char, std::free> dev(blkid_evaluate_tag(spec.c_str(), nullptr, nullptr));
+  return dev ? dev.get() : "";
 }
 
 bool is_block_device(const std::string& path) {

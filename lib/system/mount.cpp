@@ -42,6 +42,9 @@ Result<MountOptions> parse_mount_options(const std::string& options) {
   if (vfs && mnt_optstr_get_flags(vfs, &out.flags, mnt_get_builtin_optmap(MNT_LINUX_MAP)) != 0)
     return make_error("mount options '{}': cannot be parsed", options);
   if (fs) out.data = fs;
+  // Operations, not options: a partition is mounted, never bound, moved or remounted here.
+  if (out.flags & (MS_BIND | MS_MOVE | MS_REMOUNT))
+    return make_error("mount options '{}': bind, move and remount are not options for mounting a partition", options);
   return out;
 }
 

@@ -12,6 +12,7 @@
 
 #include <string_view>
 
+#include "base/c_handle.hpp"
 #include "base/unique_fd.hpp"
 #include "system/mount.hpp"
 
@@ -41,10 +42,10 @@ Status check_new_root(const std::string& new_root, const std::string& init) {
 
 void remove_tree_on_device(int dirfd, dev_t dev) {
   UniqueFd own(::dup(dirfd));
-  DIR* dir = own.valid() ? ::fdopendir(own.get()) : nullptr;
+  CHandle<DIR, ::closedir> dir(own.valid() ? ::fdopendir(own.get()) : nullptr);
   if (!dir) return;
   own.release();  // the DIR owns it now
-  while (dirent* e = ::readdir(dir)) {
+  while (dirent* e = ::readdir(dir.get())) {
     std::string_view name = e->d_name;
     if (name == "." || name == "..") continue;
     struct stat st {};
@@ -61,7 +62,6 @@ void remove_tree_on_device(int dirfd, dev_t dev) {
       ::unlinkat(dirfd, e->d_name, 0);
     }
   }
-  ::closedir(dir);
 }
 
 namespace {

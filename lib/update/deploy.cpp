@@ -97,6 +97,20 @@ Status finish_deployment(const Layout& layout, State& state, Repo& repo, const D
   return save_state(layout.state(), state);
 }
 
+// Refused before the swap: the running version stays whole, rootfs and boot set alike. The
+// refusal is what is returned, its kind kept (a release refused for good stays refused), with a
+// cleanup that failed added to it: the caller's reclaim, or the next boot's recovery, finishes it.
+Error undo_refused_checkout(const Layout& layout, State& state, const Error& refusal) {
+  Status st = remove_tree(layout.sysroot_new());
+  if (st) {
+    state.step = Step::idle;
+    state.pending.reset();
+    st = save_state(layout.state(), state);
+  }
+  if (st) return refusal;
+  return Error{fmt::format("{}; {}", refusal.message, st.error().message), refusal.kind};
+}
+
 }  // namespace
 
 std::string deployment_commit(const std::string& dir) {
@@ -118,16 +132,8 @@ Status deploy(const Layout& layout, State& state, Repo& repo, const Deployment& 
   LOTA_TRY(save_state(layout.state(), state));
   log::info("deploy: checking out {} ({})", target.version, target.commit.substr(0, 12));
   LOTA_TRY(checkout_new(layout, repo, target.commit));
-  if (check) {
-    if (auto st = check(layout.sysroot_new()); !st) {
-      // Refused before the swap: the running version stays whole, rootfs and boot set alike.
-      LOTA_TRY(remove_tree(layout.sysroot_new()));
-      state.step = Step::idle;
-      state.pending.reset();
-      LOTA_TRY(save_state(layout.state(), state));
-      return st;
-    }
-  }
+  if (check)
+    if (auto st = check(layout.sysroot_new()); !st) return undo_refused_checkout(layout, state, st.error());
 
   state.step = Step::swap;
   LOTA_TRY(save_state(layout.state(), state));

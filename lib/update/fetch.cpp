@@ -55,7 +55,9 @@ Result<CommitInfo> check_release(UpdateContext& ctx, const std::string& commit, 
   if (deployed && !ctx.config.allow_downgrade) {
     auto current = ctx.repo.commit_info(deployed->commit);
     if (current && info->timestamp < current->timestamp)
-      return make_error(ErrorKind::refused,
+      // trust, not refused: the release is not rejected for good (a rollback attack or a
+      // mistake on the server; lota.allow_downgrade=1 lets it in).
+      return make_error(ErrorKind::trust,
                         "commit {} ({}) is older than the deployed {} - downgrade refused (lota.allow_downgrade=1 "
                         "permits it)",
                         short_id(commit), info->version, deployed->version);
@@ -100,7 +102,7 @@ Status fetch_and_deploy(UpdateContext& ctx, const std::string& commit, const std
 }
 
 Status fetch_repair(UpdateContext& ctx, const std::string& key) {
-  const Deployment& deployed = *ctx.state.deployed;
+  const Deployment deployed = *ctx.state.deployed;  // a copy: restore_deployment rewrites the state
   auto report = pull(ctx, pull_request(ctx, key, deployed.commit, "", ""));
   if (!report) return report.error().with_context("repairing {}", deployed.version);
   auto did = restore_deployment(ctx.layout, ctx.state, ctx.repo, "corrupt objects fetched again");

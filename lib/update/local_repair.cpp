@@ -20,7 +20,7 @@ void restore_checkout(UpdateContext& ctx, const VerifyReport& report) {
 }  // namespace
 
 DeployedHealth verify_and_repair_locally(UpdateContext& ctx) {
-  const Deployment& deployed = *ctx.state.deployed;
+  const Deployment deployed = *ctx.state.deployed;  // a copy: restore_deployment rewrites the state
   double start = monotonic_seconds();
   auto report = ctx.repo.verify_deployment(deployed.commit, ctx.layout.sysroot());
   if (!report) {

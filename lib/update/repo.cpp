@@ -17,7 +17,8 @@ namespace {
 // name of the setting in its text is the only signal, read here, once, at the C boundary.
 ErrorKind kind_of(const GError* e) {
   if (!e) return ErrorKind::internal;
-  if (g_error_matches(e, G_IO_ERROR, G_IO_ERROR_NO_SPACE) || std::strstr(e->message, "min-free-space-"))
+  if (g_error_matches(e, G_IO_ERROR, G_IO_ERROR_NO_SPACE) || g_error_matches(e, G_FILE_ERROR, G_FILE_ERROR_NOSPC) ||
+      std::strstr(e->message, "min-free-space-"))
     return ErrorKind::disk_full;
   if (e->domain != G_IO_ERROR) return ErrorKind::internal;
   switch (e->code) {

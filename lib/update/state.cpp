@@ -127,7 +127,7 @@ Result<State> load_state(const std::string& path) {
   auto text = read_file(path);
   if (!text) return text.error();
   auto state = parse_state(*text);
-  if (!state) return make_error("state file {} is {}", path, state.error().message);
+  if (!state) return make_error(ErrorKind::corrupt, "state file {} is {}", path, state.error().message);
   return state;
 }
 

@@ -16,6 +16,8 @@ TEST_CASE("mount options split into flags and the filesystem's data, as mount(8)
   REQUIRE(data_only.ok());
   CHECK(data_only->flags == 0);
   CHECK(data_only->data == "data=ordered,commit=5");
+  CHECK_FALSE(parse_mount_options("bind").ok());
+  CHECK_FALSE(parse_mount_options("noatime,remount").ok());
   auto none = parse_mount_options("");
   REQUIRE(none.ok());
   CHECK(none->flags == 0);
