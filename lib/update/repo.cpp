@@ -139,13 +139,21 @@ bool Repo::has_commit(const std::string& checksum) const {
   return ostree_repo_has_object(repo_, OSTREE_OBJECT_TYPE_COMMIT, checksum.c_str(), &has, nullptr, nullptr) && has;
 }
 
-Status Repo::verify_signature(const std::string& checksum, const std::string& public_key) const {
+Result<OstreeSign*> Repo::ed25519_verifier(const std::string& key) {
   g_autoptr(GError) error = nullptr;
   g_autoptr(OstreeSign) sign = ostree_sign_get_by_name("ed25519", &error);
   if (!sign) return gerror("ed25519 signatures", error);
-  g_autoptr(GVariant) pk = g_variant_ref_sink(g_variant_new_string(public_key.c_str()));
+  g_autoptr(GVariant) pk = g_variant_ref_sink(g_variant_new_string(key.c_str()));
   if (!ostree_sign_add_pk(sign, pk, &error))
     return gerror("the configured public key (lota.sign_key) is unusable", error, ErrorKind::trust);
+  return static_cast<OstreeSign*>(g_steal_pointer(&sign));
+}
+
+Status Repo::verify_signature(const std::string& checksum, const std::string& public_key) const {
+  auto verifier = ed25519_verifier(public_key);
+  if (!verifier) return verifier.error();
+  g_autoptr(OstreeSign) sign = *verifier;
+  g_autoptr(GError) error = nullptr;
   g_autofree char* message = nullptr;
   if (!ostree_sign_commit_verify(sign, repo_, checksum.c_str(), &message, nullptr, &error))
     return gerror(fmt::format("signature of commit {}", checksum.substr(0, 12)), error, ErrorKind::trust);

@@ -131,6 +131,12 @@ class Repo {
   ~Repo() { g_clear_object(&repo_); }
 
  private:
+  // libostree's ed25519 verifier holding `key` (base64): for commits here and in delta superblocks.
+  // The caller owns it (g_autoptr(OstreeSign)).
+  static Result<OstreeSign*> ed25519_verifier(const std::string& key);
+  friend Status verify_superblock_signature(GBytes* data, GVariant* signatures, const std::string& key,
+                                            const std::string& to);
+
   explicit Repo(OstreeRepo* repo) : repo_(repo) {}
   OstreeRepo* repo_ = nullptr;
 };

@@ -15,18 +15,22 @@ std::string b64(const std::string& checksum) {
   return s;
 }
 
-Status verify_ed25519(GBytes* data, GVariant* signatures, const std::string& key, const std::string& to) {
+}  // namespace
+
+// The commit a superblock carries is not in the repository yet: its signature is checked on the
+// bytes (a friend of Repo, for the verifier).
+Status verify_superblock_signature(GBytes* data, GVariant* signatures, const std::string& key, const std::string& to) {
+  auto verifier = Repo::ed25519_verifier(key);
+  if (!verifier) return verifier.error();
+  g_autoptr(OstreeSign) sign = *verifier;
   g_autoptr(GError) error = nullptr;
-  g_autoptr(OstreeSign) sign = ostree_sign_get_by_name("ed25519", &error);
-  if (!sign) return gerror("ed25519 signatures", error);
-  g_autoptr(GVariant) pk = g_variant_ref_sink(g_variant_new_string(key.c_str()));
-  if (!ostree_sign_add_pk(sign, pk, &error))
-    return gerror("the configured public key is unusable", error, ErrorKind::trust);
   g_autofree char* message = nullptr;
   if (!ostree_sign_data_verify(sign, data, signatures, &message, &error))
     return gerror(fmt::format("signature of commit {}", to.substr(0, 12)), error, ErrorKind::trust);
   return {};
 }
+
+namespace {
 
 // The commit carried in the superblock must be `to` and, with a key, carry a valid signature
 // (from the detached metadata the superblock also carries).
@@ -44,7 +48,7 @@ Status verify_commit(GVariant* sb, const std::string& path, const std::string& t
       detached ? g_variant_lookup_value(detached, "ostree.sign.ed25519", G_VARIANT_TYPE("aay")) : nullptr;
   if (!sigs) return make_error(ErrorKind::trust, "commit {} carries no ed25519 signature - refused", to.substr(0, 12));
   g_autoptr(GBytes) data = g_variant_get_data_as_bytes(commit);
-  return verify_ed25519(data, sigs, key, to);
+  return verify_superblock_signature(data, sigs, key, to);
 }
 
 // The part headers: a(uayttay), (version, checksum, size, uncompressed size, objects).
