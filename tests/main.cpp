@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -48,6 +49,15 @@ namespace {
 // TAP with one line per test case, for meson's protocol: 'tap' (tests/meson.build): meson then
 // counts test cases, not executables. A failed assertion is a TAP comment naming where and what.
 // '#' starts a TAP directive ("# SKIP"): names such as "#13.1 ..." say "issue 13.1 ..." instead.
+// The original stdout, kept by main() for the TAP stream. Written to as the fd itself: reopening
+// it by name (/dev/fd/N) would start a regular file over at offset 0.
+FILE* tap_out = stdout;
+
+void tap(const std::string& line) {
+  std::fputs(line.c_str(), tap_out);
+  std::fflush(tap_out);
+}
+
 std::string tap_name(std::string name) {
   for (size_t at; (at = name.find('#')) != std::string::npos;) name.replace(at, 1, "issue ");
   return name;
@@ -61,8 +71,8 @@ struct TapCases : Catch::StreamingReporterBase<TapCases> {
   void comment(const std::string& text) {
     size_t start = 0;
     for (size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1)
-      stream << "# " << text.substr(start, nl - start) << "\n";
-    if (start < text.size()) stream << "# " << text.substr(start) << "\n";
+      tap("# " + text.substr(start, nl - start) + "\n");
+    if (start < text.size()) tap("# " + text.substr(start) + "\n");
   }
   bool assertionEnded(const Catch::AssertionStats& stats) override {
     const auto& r = stats.assertionResult;
@@ -79,12 +89,11 @@ struct TapCases : Catch::StreamingReporterBase<TapCases> {
     bool ok = stats.totals.assertions.failed == 0 && stats.totals.testCases.failed == 0;
     // A case that checked nothing (it found what it needs missing and said so) is a skip.
     const char* skip = ok && stats.totals.assertions.total() == 0 ? " # SKIP no assertion ran" : "";
-    stream << (ok ? "ok " : "not ok ") << ++count << " - " << tap_name(stats.testInfo.name) << skip << "\n"
-           << std::flush;
+    tap(fmt::format("{} {} - {}{}\n", ok ? "ok" : "not ok", ++count, tap_name(stats.testInfo.name), skip));
     StreamingReporterBase::testCaseEnded(stats);
   }
   void testRunEnded(const Catch::TestRunStats& stats) override {
-    stream << "1.." << count << "\n" << std::flush;
+    tap(fmt::format("1..{}\n", count));
     StreamingReporterBase::testRunEnded(stats);
   }
   int count = 0;
@@ -100,8 +109,11 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv, argv + argc);
   if (const char* tap = std::getenv("LOTA_TAP"); tap && *tap) {
     int fd = ::fcntl(1, F_DUPFD_CLOEXEC, 3);  // not inherited by the processes the tests start
-    ::dup2(2, 1);
-    args.insert(args.end(), {"--reporter", "tap-cases", "--out", "/dev/fd/" + std::to_string(fd)});
+    if (FILE* out = fd >= 0 ? ::fdopen(fd, "w") : nullptr) {
+      tap_out = out;
+      ::dup2(2, 1);
+      args.insert(args.end(), {"--reporter", "tap-cases"});
+    }
   }
   std::vector<char*> argv2;
   for (auto& a : args) argv2.push_back(a.data());
