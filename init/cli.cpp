@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "update/remote_check.hpp"
 #include "update/repo.hpp"
 #include "update/state.hpp"
+#include "update/statement.hpp"
 #include "update/update.hpp"
 
 namespace lota {
@@ -64,6 +66,14 @@ int status(const Layout& layout, bool as_json) {
   else
     fmt::print("trial:    none (confirmed)\n");
   fmt::print("step:     {}\nrejected: {}\n", to_string(state->step), state->rejected.size());
+  if (state->floor) fmt::print("floor:    {} (nothing older is installed)\n", state->floor->version);
+  if (!state->trust.empty()) fmt::print("trust:    {}\n", state->trust);
+  if (const auto& st = state->statement) {
+    fmt::print("server:   statement for {} ({}) published {}, expires {}\n", st->version, st->commit.substr(0, 12),
+               utc_time(st->published), utc_time(st->expires));
+    if (auto expired = statement_expiry(*st, std::time(nullptr)); !expired.empty())
+      fmt::print("          {} (as of the last check)\n", expired);
+  }
   // What the boot script passed (U-Boot boards): the set this boot came from, and its attempt.
   if (auto cmdline = read_file("/proc/cmdline")) {
     std::string set, count;

@@ -70,7 +70,8 @@ void common_options(CURL* c, const std::string& url, const HttpOptions& o, char*
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  // An https remote is never led to plain http by a redirect (what TLS protects would be gone).
+  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, url.starts_with("https://") ? "https" : "http,https");
   if (!o.tls.ca.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, o.tls.ca.c_str());
   if (!o.tls.client_cert.empty()) curl_easy_setopt(c, CURLOPT_SSLCERT, o.tls.client_cert.c_str());
   if (!o.tls.client_key.empty()) curl_easy_setopt(c, CURLOPT_SSLKEY, o.tls.client_key.c_str());
@@ -133,7 +134,8 @@ Result<std::string> http_get(const std::string& url, const HttpOptions& o) {
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.timeout_s * 1000));
   CURLcode rc = curl_easy_perform(c);
   if (sink.overflow)
-    return make_error(ErrorKind::server, "{}: answer larger than {} bytes - not an OSTree ref", url, o.max_bytes);
+    return make_error(ErrorKind::server, "{}: answer larger than {} bytes - refused (a broken or hostile server)", url,
+                      o.max_bytes);
   if (rc != CURLE_OK) return transfer_error(url, rc, errbuf);
   long status = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);

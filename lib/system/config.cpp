@@ -82,13 +82,17 @@ ValueError set_remote(Config& config, const std::string& v) {
   return std::nullopt;
 }
 
-ValueError set_allow_downgrade(Config& config, const std::string& v) {
-  if (v == "1" || v == "true" || v == "yes")
-    config.allow_downgrade = true;
-  else if (v == "0" || v == "false" || v == "no")
-    config.allow_downgrade = false;
-  else
-    return "expected 1 or 0";
+std::optional<bool> parse_bool(const std::string& v) {
+  if (v == "1" || v == "true" || v == "yes") return true;
+  if (v == "0" || v == "false" || v == "no") return false;
+  return std::nullopt;
+}
+
+template <bool Config::*Field>
+ValueError flag(Config& config, const std::string& v) {
+  auto b = parse_bool(v);
+  if (!b) return "expected 1 or 0";
+  config.*Field = *b;
   return std::nullopt;
 }
 
@@ -150,30 +154,51 @@ ValueError informational(Config&, const std::string&) {
   return std::nullopt;
 }
 
+// The kernel command line comes from the boot partition, which nothing signs: it may not lower
+// trust. A setting that decides what code runs or what release is accepted comes from
+// /etc/lota.conf in the initramfs (what a secure-boot chain signs); the command line may only
+// tighten one (docs/trust.md has the table).
+enum class Trust {
+  any,           // the command line may set it
+  file_only,     // /etc/lota.conf only
+  tighten_only,  // the command line may set it only to a value `tightens` accepts
+};
+
+bool is_false(const std::string& v) {
+  return parse_bool(v) == false;
+}
+
+bool not_shell(const std::string& v) {
+  return v != "shell";  // a root shell on the console for whoever edits the FAT partition
+}
+
 struct Key {
   std::string_view name;
   Setter set;
+  Trust trust = Trust::any;
+  bool (*tightens)(const std::string&) = nullptr;
 };
 
 // Every key lota.conf and the kernel command line may set (README's settings table).
 constexpr Key kKeys[] = {
-    {"root", path<&Config::root>},
+    {"root", path<&Config::root>, Trust::file_only},
     {"rootfstype", text<&Config::rootfstype>},
     {"rootflags", text<&Config::rootflags>},
     {"rootwait", seconds<&Config::rootwait, 3600>},
-    {"sysroot", set_sysroot},
-    {"init", set_init},
-    {"onfail", set_onfail},
+    {"sysroot", set_sysroot, Trust::file_only},
+    {"init", set_init, Trust::file_only},
+    {"onfail", set_onfail, Trust::tighten_only, not_shell},
     {"fail_delay", seconds<&Config::fail_delay, 86400>},
     {"modules", set_modules},
-    {"remote", set_remote},
+    {"remote", set_remote, Trust::file_only},
     {"boot", path<&Config::boot>},
-    {"branch", path<&Config::branch>},
+    {"branch", path<&Config::branch>, Trust::file_only},
     {"check_timeout", seconds<&Config::check_timeout, 600, 1>},
     {"pull_timeout", seconds<&Config::pull_timeout, 86400, 1>},
     {"stall_timeout", seconds<&Config::stall_timeout, 3600, 1>},
-    {"sign_key", text<&Config::sign_key>},
-    {"allow_downgrade", set_allow_downgrade},
+    {"sign_key", text<&Config::sign_key>, Trust::file_only},
+    {"allow_unsigned", flag<&Config::allow_unsigned>, Trust::tighten_only, is_false},
+    {"allow_downgrade", flag<&Config::allow_downgrade>, Trust::tighten_only, is_false},
     {"tries", set_tries},
     {"bootset", set_bootset},
     {"bootcount", informational},
@@ -183,17 +208,33 @@ constexpr Key kKeys[] = {
     {"verify", set_verify},
     {"ip", path<&Config::ip>},
     {"iface", text<&Config::iface>},
-    {"tls_ca", tls<&TlsFiles::ca>},
-    {"tls_cert", tls<&TlsFiles::client_cert>},
-    {"tls_key", tls<&TlsFiles::client_key>},
+    {"tls_ca", tls<&TlsFiles::ca>, Trust::file_only},
+    {"tls_cert", tls<&TlsFiles::client_cert>, Trust::file_only},
+    {"tls_key", tls<&TlsFiles::client_key>, Trust::file_only},
 };
+
+constexpr std::string_view kCmdline = "the kernel command line";
+
+// Why the command line may not set `key` to `value` ("" when it may).
+std::string trust_refusal(const Key& key, const std::string& value) {
+  if (key.trust == Trust::file_only)
+    return "it is a trust setting, read from /etc/lota.conf in the initramfs only - set it there";
+  if (key.trust == Trust::tighten_only && !key.tightens(value))
+    return "the kernel command line may only tighten it - set it in /etc/lota.conf in the initramfs";
+  return "";
+}
 
 // `shown`: the key as the user wrote it (lota.tries on the command line, tries in the file).
 void apply(Config& config, std::vector<std::string>& warnings, std::string_view source, std::string_view key,
            std::string_view shown, const std::string& value) {
-  for (const auto& [name, set] : kKeys) {
-    if (name != key) continue;
-    if (auto err = set(config, value))
+  for (const Key& k : kKeys) {
+    if (k.name != key) continue;
+    if (source == kCmdline)
+      if (std::string why = trust_refusal(k, value); !why.empty()) {
+        warnings.push_back(fmt::format("{}: {}={} ignored: {}", source, shown, value, why));
+        return;
+      }
+    if (auto err = k.set(config, value))
       warnings.push_back(
           fmt::format("{}: bad value '{}' for {}: {}; previous value kept - fix it there", source, value, shown, *err));
     return;
@@ -224,8 +265,7 @@ ConfigLoad load_config(std::string_view keyfile_text, const std::vector<CmdlineP
   if (!keyfile_text.empty()) apply_keyfile(out.config, out.warnings, keyfile_text);
   for (const auto& p : cmdline) {
     if (!p.key.starts_with("lota.")) continue;
-    apply(out.config, out.warnings, "the kernel command line", std::string_view(p.key).substr(5), p.key,
-          p.value.value_or(""));
+    apply(out.config, out.warnings, kCmdline, std::string_view(p.key).substr(5), p.key, p.value.value_or(""));
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // lota's settings: built-in defaults, overridden by /etc/lota.conf (key-file, group [lota]),
-// overridden by the kernel command line (lota.<key>=<value>). A bad value never stops a boot:
-// it is reported and the previous value stays.
+// overridden by the kernel command line (lota.<key>=<value>) except for trust settings, which
+// the command line may only tighten (docs/trust.md). A bad value never stops a boot: it is
+// reported and the previous value stays.
 #pragma once
 
 #include <string>
@@ -37,6 +38,7 @@ struct Config {
   double pull_timeout = 600.0;    // seconds for the whole download
   double stall_timeout = 30.0;    // seconds without a downloaded byte = stalled
   std::string sign_key;           // base64 ed25519 public key, or a file holding one
+  bool allow_unsigned = false;    // a remote without sign_key is an error unless this is set
   bool allow_downgrade = false;
   int tries = 3;             // boots a new version gets to confirm itself
   bool verify_full = false;  // lota.verify=full: check every deployed file at boot

@@ -33,7 +33,7 @@ Result<std::string> wait_for_device(const std::string& spec, double timeout_s) {
     if (is_block_device(path)) return path;
     if (monotonic_seconds() >= deadline)
       return make_error(
-          "root device {} did not appear within {:g} s - check lota.root= and that the board's "
+          "root device {} did not appear within {:g} s - check root= in /etc/lota.conf and that the board's "
           "storage driver modules are in the initramfs",
           spec, timeout_s);
     ::usleep(20 * 1000);  // devtmpfs creates the node as soon as the driver registers it

@@ -89,6 +89,7 @@ Status remove_others(const std::string& workdir, const std::string& keep) {
 // objects are the way then. libostree unpacks each part into an anonymous file in /var/tmp, which
 // in the initramfs is RAM: at most half of what is free.
 std::string parts_refusal(const DeltaSuperblock& superblock) {
+  if (superblock.not_signed) return "the static delta superblock is not signed (publish it again with scripts/publish)";
   if (superblock.has_fallbacks) return "the static delta has fallback objects (publish with --min-fallback-size=0)";
   uint64_t ram = available_memory();
   for (size_t i = 0; i < superblock.parts.size(); ++i) {

@@ -1,5 +1,6 @@
 #include "update/fetch.hpp"
 
+#include "base/clock.hpp"
 #include "base/log.hpp"
 #include "base/text.hpp"
 #include "update/boot_set_sync.hpp"
@@ -7,6 +8,7 @@
 #include "update/disk_space.hpp"
 #include "update/pull_job.hpp"
 #include "update/reclaim.hpp"
+#include "update/release_gate.hpp"
 
 namespace lota {
 namespace {
@@ -43,26 +45,13 @@ Error explain_failed_pull(UpdateContext& ctx, const Error& error) {
   return error;
 }
 
-// What arrived is what may be installed: signed by the key, and no older than what runs.
-Result<CommitInfo> check_release(UpdateContext& ctx, const std::string& commit, const std::string& key) {
-  if (!key.empty()) {
-    LOTA_TRY(ctx.repo.verify_signature(commit, key));
-    log::info("signature of {} verified (ed25519)", short_id(commit));
-  }
-  auto info = ctx.repo.commit_info(commit);
-  if (!info) return info.error();
-  const auto& deployed = ctx.state.deployed;
-  if (deployed && !ctx.config.allow_downgrade) {
-    auto current = ctx.repo.commit_info(deployed->commit);
-    if (current && info->timestamp < current->timestamp)
-      // trust, not refused: the release is not rejected for good (a rollback attack or a
-      // mistake on the server; lota.allow_downgrade=1 lets it in).
-      return make_error(ErrorKind::trust,
-                        "commit {} ({}) is older than the deployed {} - downgrade refused (lota.allow_downgrade=1 "
-                        "permits it)",
-                        short_id(commit), info->version, deployed->version);
-  }
-  return info;
+// What arrived is what the gate saw: the stored commit carries the same signature (libostree
+// checked it too, with the same key).
+Status verify_arrived(UpdateContext& ctx, const std::string& commit, const std::string& key) {
+  if (key.empty()) return {};
+  LOTA_TRY(ctx.repo.verify_signature(commit, key));
+  log::info("signature of {} verified (ed25519)", short_id(commit));
+  return {};
 }
 
 // The deployment and its boot set go together or not at all: the boot files are checked on the
@@ -70,9 +59,14 @@ Result<CommitInfo> check_release(UpdateContext& ctx, const std::string& commit, 
 Status deploy_checked(UpdateContext& ctx, const std::string& commit, const CommitInfo& info) {
   LOTA_TRY(ctx.repo.set_ref("lota/pending", commit));
   auto installable = [&ctx](const std::string& tree) { return check_boot_set_installable(ctx, tree); };
+  // The floor rises with the journal entries of the deployment (deploy saves them), and is put
+  // back if it does not go through.
+  const auto floor = ctx.state.floor;
+  ctx.state.raise_floor(Floor{info.timestamp, info.version, commit});
   auto st = deploy(ctx.layout, ctx.state, ctx.repo, Deployment{.commit = commit, .version = info.version},
                    ctx.config.tries, installable);
   if (!st) {
+    ctx.state.floor = floor;
     bool never = st.error().is(ErrorKind::refused);  // never retried
     if (never) ctx.state.rejected.push_back(commit);
     std::string note = reclaim_space(ctx);
@@ -87,6 +81,8 @@ Status deploy_checked(UpdateContext& ctx, const std::string& commit, const Commi
 }  // namespace
 
 Status fetch_and_deploy(UpdateContext& ctx, const std::string& commit, const std::string& key) {
+  auto facts = check_release_before_download(ctx, commit, key, monotonic_seconds() + ctx.config.check_timeout);
+  if (!facts) return facts.error();
   LOTA_TRY(make_room(ctx.layout));
   const auto& deployed = ctx.state.deployed;
   // Always through libostree, even when the commit object is here: a pull cut short leaves
@@ -96,9 +92,8 @@ Status fetch_and_deploy(UpdateContext& ctx, const std::string& commit, const std
   if (!report) return explain_failed_pull(ctx, report.error());
   log::info("pull: done, {} bytes in {:.1f} s (pull job peak RSS {} KiB)", report->progress.bytes, report->seconds,
             report->peak_rss_kib);
-  auto info = check_release(ctx, commit, key);
-  if (!info) return info.error();
-  return deploy_checked(ctx, commit, *info);
+  LOTA_TRY(verify_arrived(ctx, commit, key));
+  return deploy_checked(ctx, commit, facts->info);
 }
 
 Status fetch_repair(UpdateContext& ctx, const std::string& key) {

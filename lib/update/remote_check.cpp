@@ -1,5 +1,7 @@
 #include "update/remote_check.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "base/clock.hpp"
@@ -22,7 +24,18 @@ Result<std::string> check_remote(const Config& config, double timeout_s) {
   return commit;
 }
 
-Result<std::string> network_and_check(const Config& config) {
+Result<Statement> check_statement(const Config& config, const std::string& key, double timeout_s) {
+  HttpOptions options{.timeout_s = timeout_s, .tls = config.tls, .max_bytes = kMaxStatementBytes};
+  std::string url = statement_url(config.remote, config.branch);
+  auto body = http_get(url, options);
+  if (!body)
+    return Error{fmt::format("{} - the server must publish a signed statement for the branch (scripts/publish)",
+                             body.error().message),
+                 body.error().kind};
+  return parse_statement(*body, key, config.branch);
+}
+
+Result<RemoteOffer> network_and_check(const Config& config, const std::string& key) {
   const double deadline = monotonic_seconds() + config.check_timeout;
   auto ip = parse_ip_config(config.ip);
   if (!ip) return ip.error();
@@ -31,7 +44,15 @@ Result<std::string> network_and_check(const Config& config) {
     if (!up) return make_error(ErrorKind::network, "network: {}", up.error().message);
     log::info("network: {} {} ({})", up->iface, up->address, up->how);
   }
-  return check_remote(config, std::max(0.5, deadline - monotonic_seconds()));
+  double left = std::max(0.5, deadline - monotonic_seconds());
+  if (key.empty()) {
+    auto commit = check_remote(config, left);
+    if (!commit) return commit.error();
+    return RemoteOffer{*commit, std::nullopt};
+  }
+  auto statement = check_statement(config, key, left);
+  if (!statement) return statement.error();
+  return RemoteOffer{statement->commit, *statement};
 }
 
 }  // namespace lota

@@ -120,20 +120,6 @@ Status Repo::pull(const std::string& remote, const std::string& branch, const st
   return {};
 }
 
-Result<CommitInfo> Repo::commit_info(const std::string& checksum) const {
-  g_autoptr(GVariant) commit = nullptr;
-  g_autoptr(GError) error = nullptr;
-  if (!ostree_repo_load_variant(repo_, OSTREE_OBJECT_TYPE_COMMIT, checksum.c_str(), &commit, &error))
-    return gerror(fmt::format("reading commit {}", checksum), error);
-  CommitInfo info{checksum, {}, ostree_commit_get_timestamp(commit), {}};
-  g_autoptr(GVariant) meta = g_variant_get_child_value(commit, 0);
-  const char* version = nullptr;
-  if (g_variant_lookup(meta, "version", "&s", &version)) info.version = version;
-  g_autofree char* parent = ostree_commit_get_parent(commit);
-  if (parent) info.parent = parent;
-  return info;
-}
-
 bool Repo::has_commit(const std::string& checksum) const {
   gboolean has = FALSE;
   return ostree_repo_has_object(repo_, OSTREE_OBJECT_TYPE_COMMIT, checksum.c_str(), &has, nullptr, nullptr) && has;

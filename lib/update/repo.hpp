@@ -1,8 +1,9 @@
 // The device's OSTree repository (bare mode, on the root partition), through libostree: the one
-// place lota calls libostree (repo.cpp: objects and refs; repo_delta.cpp: static delta
-// superblocks and their offline apply; repo_verify.cpp: a deployment against its commit;
-// repo_fsck.cpp: the whole repository). GObjects are owned with g_autoptr; GErrors become
-// lota::Error once, here, with their kind.
+// place lota calls libostree (repo.cpp: objects and refs; repo_commit.cpp: commit objects and
+// their signatures, local or as the server sent them; repo_delta.cpp: static delta superblocks
+// and their offline apply; repo_verify.cpp: a deployment against its commit; repo_fsck.cpp: the
+// whole repository). GObjects are owned with g_autoptr; GErrors become lota::Error once, here,
+// with their kind.
 #pragma once
 
 #include <ostree.h>
@@ -22,6 +23,7 @@ struct CommitInfo {
   std::string version;  // commit metadata "version"
   uint64_t timestamp = 0;
   std::string parent;
+  std::vector<std::string> bindings;  // ostree.ref-binding: the branches it was published to
 };
 
 struct RemoteSettings {
@@ -59,7 +61,8 @@ struct VerifyReport {
   bool ok() const { return damaged_paths.empty() && corrupt_objects.empty(); }
 };
 
-// A static delta's superblock as read (it is not signed: its sizes are bounds to check, not facts).
+// A static delta's superblock as read: signed by the release key (scripts/publish), verified before
+// any field is used; its sizes are still bounds to check.
 struct DeltaPart {
   std::string checksum;
   uint64_t size = 0;   // as downloaded
@@ -68,6 +71,7 @@ struct DeltaPart {
 struct DeltaSuperblock {
   std::vector<DeltaPart> parts;
   bool has_fallbacks = false;
+  bool not_signed = false;  // not signed while a key is required: not read, not used
 };
 
 class Repo {
@@ -84,6 +88,18 @@ class Repo {
               const std::function<void(const PullProgress&)>& on_progress, bool use_deltas = true);
 
   Result<CommitInfo> commit_info(const std::string& checksum) const;
+
+  // A commit object as the server sent it, before it is in any repository (repo_commit.cpp): the
+  // bytes must hash to `checksum` and be a well-formed commit.
+  static Result<CommitInfo> parse_commit(const std::string& bytes, const std::string& checksum);
+  // Its detached metadata (.commitmeta) must carry a valid ed25519 signature of those bytes by
+  // `key` (base64); at most kMaxSignatures are tried.
+  static Status verify_commit_bytes(const std::string& bytes, const std::string& detached, const std::string& key,
+                                    const std::string& checksum);
+  // Raw ed25519 signatures (64 bytes each) of `data` by `key`: one must verify (a statement's).
+  static Status verify_raw_signatures(const std::string& data, const std::vector<std::string>& signatures,
+                                      const std::string& key, const std::string& what);
+  static constexpr size_t kMaxSignatures = 16;
   bool has_commit(const std::string& checksum) const;
 
   // The commit must carry a valid ed25519 signature from `public_key` (base64).
@@ -105,9 +121,10 @@ class Repo {
   // "deltas/Qk/tuwg...-5ZXY..." for from -> to, as libostree lays them out.
   static std::string static_delta_path(const std::string& from, const std::string& to);
 
-  // Reads a downloaded superblock of the delta at `rel_path` to `to`: it must be for `to` and
-  // carry `to`'s commit, signed by `key` (base64 ed25519) when one is given. Checked before any
-  // part is fetched.
+  // Reads a downloaded superblock of the delta at `rel_path` to `to`. With `key` (base64
+  // ed25519), the superblock's own signature is verified before any field is read (an unsigned
+  // one comes back `not_signed`, unread); it must be for `to` and carry `to`'s commit, signed by
+  // `key`. Checked before any part is fetched.
   static Result<DeltaSuperblock> read_delta_superblock(const std::string& file, const std::string& rel_path,
                                                        const std::string& to, const std::string& key);
 
@@ -134,8 +151,7 @@ class Repo {
   // libostree's ed25519 verifier holding `key` (base64): for commits here and in delta superblocks.
   // The caller owns it (g_autoptr(OstreeSign)).
   static Result<OstreeSign*> ed25519_verifier(const std::string& key);
-  friend Status verify_superblock_signature(GBytes* data, GVariant* signatures, const std::string& key,
-                                            const std::string& to);
+  friend Status verify_signed_bytes(GBytes* data, GVariant* signatures, const std::string& key, const std::string& to);
 
   explicit Repo(OstreeRepo* repo) : repo_(repo) {}
   OstreeRepo* repo_ = nullptr;

@@ -17,18 +17,8 @@ std::string b64(const std::string& checksum) {
 
 }  // namespace
 
-// The commit a superblock carries is not in the repository yet: its signature is checked on the
-// bytes (a friend of Repo, for the verifier).
-Status verify_superblock_signature(GBytes* data, GVariant* signatures, const std::string& key, const std::string& to) {
-  auto verifier = Repo::ed25519_verifier(key);
-  if (!verifier) return verifier.error();
-  g_autoptr(OstreeSign) sign = *verifier;
-  g_autoptr(GError) error = nullptr;
-  g_autofree char* message = nullptr;
-  if (!ostree_sign_data_verify(sign, data, signatures, &message, &error))
-    return gerror(fmt::format("signature of commit {}", to.substr(0, 12)), error, ErrorKind::trust);
-  return {};
-}
+// In repo_commit.cpp (a friend of Repo, for the verifier).
+Status verify_signed_bytes(GBytes* data, GVariant* signatures, const std::string& key, const std::string& what);
 
 namespace {
 
@@ -48,7 +38,7 @@ Status verify_commit(GVariant* sb, const std::string& path, const std::string& t
       detached ? g_variant_lookup_value(detached, "ostree.sign.ed25519", G_VARIANT_TYPE("aay")) : nullptr;
   if (!sigs) return make_error(ErrorKind::trust, "commit {} carries no ed25519 signature - refused", to.substr(0, 12));
   g_autoptr(GBytes) data = g_variant_get_data_as_bytes(commit);
-  return verify_superblock_signature(data, sigs, key, to);
+  return verify_signed_bytes(data, sigs, key, fmt::format("commit {}", to.substr(0, 12)));
 }
 
 // The part headers: a(uayttay), (version, checksum, size, uncompressed size, objects).
@@ -81,13 +71,60 @@ std::string Repo::static_delta_path(const std::string& from, const std::string& 
   return fmt::format("deltas/{}/{}-{}", f.substr(0, 2), f.substr(2), b64(to));
 }
 
+namespace {
+
+constexpr uint64_t kSignedMagic = 0x4F535453474E4454;  // "OSTSGNDT", big-endian
+
+bool is_signed(const std::string& data) {
+  if (data.size() < 8) return false;
+  uint64_t magic = 0;
+  for (int i = 0; i < 8; ++i) magic = magic << 8 | static_cast<unsigned char>(data[i]);
+  return magic == kSignedMagic;
+}
+
+// A signed superblock, (taya{sv}): the magic, the superblock's bytes, and their signatures
+// ("ostree.sign.ed25519": aay), as `ostree static-delta generate --sign-type=ed25519` writes it.
+// Returns the superblock's bytes once a signature by `key` is verified: no field of it is read
+// before.
+Result<GBytes*> verified_superblock(const std::string& data, const std::string& key, const std::string& to) {
+  g_autoptr(GBytes) bytes = g_bytes_new(data.data(), data.size());
+  g_autoptr(GVariant) outer = g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE("(taya{sv})"), bytes, FALSE));
+  if (!g_variant_is_normal_form(outer))
+    return make_error(ErrorKind::server, "signed static delta superblock is malformed");
+  g_autoptr(GVariant) inner = g_variant_get_child_value(outer, 1);
+  g_autoptr(GVariant) meta = g_variant_get_child_value(outer, 2);
+  g_autoptr(GVariant) sigs = g_variant_lookup_value(meta, "ostree.sign.ed25519", G_VARIANT_TYPE("aay"));
+  g_autoptr(GBytes) signed_bytes = g_variant_get_data_as_bytes(inner);
+  if (!key.empty()) {
+    if (!sigs)
+      return make_error(ErrorKind::trust, "static delta superblock to {} carries no ed25519 signature - refused",
+                        to.substr(0, 12));
+    LOTA_TRY(verify_signed_bytes(signed_bytes, sigs, key,
+                                 fmt::format("the static delta superblock to {}", to.substr(0, 12))));
+  }
+  return static_cast<GBytes*>(g_steal_pointer(&signed_bytes));
+}
+
+}  // namespace
+
 // (a{sv}tayay<commit>aya(uayttay)a(yaytt)): metadata, timestamp, from, to, the commit, its
 // parents' deltas, the part headers, the fallback objects.
 Result<DeltaSuperblock> Repo::read_delta_superblock(const std::string& file, const std::string& rel_path,
                                                     const std::string& to, const std::string& key) {
   auto data = read_file(file);
   if (!data) return data.error();
-  g_autoptr(GBytes) bytes = g_bytes_new(data->data(), data->size());
+  // Nothing unsigned steers the download: with a key, an unsigned superblock is not used (the
+  // caller pulls objects, each checked against the verified commit).
+  if (!is_signed(*data) && !key.empty())
+    return DeltaSuperblock{.parts = {}, .has_fallbacks = false, .not_signed = true};
+  g_autoptr(GBytes) bytes = nullptr;
+  if (is_signed(*data)) {
+    auto verified = verified_superblock(*data, key, to);
+    if (!verified) return verified.error();
+    bytes = *verified;
+  } else {
+    bytes = g_bytes_new(data->data(), data->size());
+  }
   g_autoptr(GVariant) sb = g_variant_ref_sink(
       g_variant_new_from_bytes(G_VARIANT_TYPE("(a{sv}tayay(a{sv}aya(say)sstayay)aya(uayttay)a(yaytt))"), bytes, FALSE));
   if (!g_variant_is_normal_form(sb)) return make_error(ErrorKind::server, "static delta superblock is malformed");

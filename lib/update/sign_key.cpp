@@ -1,6 +1,7 @@
 #include "update/sign_key.hpp"
 
 #include "base/file.hpp"
+#include "base/log.hpp"
 #include "base/text.hpp"
 
 namespace lota {
@@ -28,6 +29,18 @@ Result<std::string> load_sign_key(const std::string& setting) {
   if (!looks_like_key(key))
     return make_error(ErrorKind::trust,
                       "lota.sign_key: not a base64 ed25519 public key (44 characters, from scripts/keygen)");
+  return key;
+}
+
+Result<std::string> required_sign_key(const Config& config) {
+  auto key = load_sign_key(config.sign_key);
+  if (!key || !key->empty()) return key;
+  if (!config.allow_unsigned)
+    return make_error(ErrorKind::trust,
+                      "lota.remote is set but no sign_key: updates are off - put sign_key= (the ed25519.pub of "
+                      "scripts/keygen) in the initramfs's /etc/lota.conf, or allow_unsigned=1 there to run unsigned");
+  log::warn("signatures are not checked (allow_unsigned=1): whoever answers for {} can install anything",
+            config.remote);
   return key;
 }
 

@@ -45,6 +45,35 @@ int64_t integer_field(const json& j, const char* key, int64_t lo, int64_t hi, in
   return v.get<int64_t>();
 }
 
+json to_json(const std::optional<Floor>& f) {
+  if (!f) return nullptr;
+  return {{"timestamp", f->timestamp}, {"version", f->version}, {"commit", f->commit}};
+}
+
+std::optional<Floor> floor_from(const json& j) {
+  if (!j.contains("floor") || j["floor"].is_null()) return std::nullopt;
+  const json& f = j["floor"];
+  return Floor{static_cast<uint64_t>(integer_field(f, "timestamp", 0, INT64_MAX, 0)), f.value("version", ""),
+               f.value("commit", "")};
+}
+
+json to_json(const std::optional<StatementSeen>& st) {
+  if (!st) return nullptr;
+  return {{"branch", st->branch},
+          {"published", st->published},
+          {"expires", st->expires},
+          {"version", st->version},
+          {"commit", st->commit}};
+}
+
+std::optional<StatementSeen> statement_from(const json& j) {
+  if (!j.contains("statement") || j["statement"].is_null()) return std::nullopt;
+  const json& st = j["statement"];
+  return StatementSeen{st.value("branch", ""), integer_field(st, "published", INT64_MIN, INT64_MAX, 0),
+                       integer_field(st, "expires", INT64_MIN, INT64_MAX, 0), st.value("version", ""),
+                       st.value("commit", "")};
+}
+
 std::optional<Deployment> deployment_from(const json& j, const char* key) {
   if (!j.contains(key) || j[key].is_null()) return std::nullopt;
   return Deployment{j[key].at("commit").get<std::string>(), j[key].value("version", "")};
@@ -63,6 +92,10 @@ void State::add_event(std::string text) {
   if (events.size() > kMaxEvents) events.erase(events.begin(), events.end() - kMaxEvents);
 }
 
+void State::raise_floor(const Floor& f) {
+  if (!floor || f.timestamp > floor->timestamp) floor = f;
+}
+
 bool State::is_rejected(const std::string& commit) const {
   return std::find(rejected.begin(), rejected.end(), commit) != rejected.end();
 }
@@ -77,6 +110,9 @@ std::string serialize_state(const State& state) {
   j["trial"] =
       state.trial ? json{{"commit", state.trial->commit}, {"tries_left", state.trial->tries_left}} : json(nullptr);
   j["rejected"] = state.rejected;
+  j["floor"] = to_json(state.floor);
+  j["statement"] = to_json(state.statement);
+  j["trust"] = state.trust;
   json events = json::array();
   for (const auto& e : state.events) events.push_back({{"time", e.time}, {"text", e.text}});
   j["events"] = events;
@@ -105,6 +141,9 @@ Result<State> parse_state(const std::string& text) {
                           static_cast<int>(integer_field(j["trial"], "tries_left", 0, 1000, -1))};
     if (state.trial && state.trial->tries_left < 0) throw BadField("trial without 'tries_left'");
     if (j.contains("rejected")) state.rejected = j["rejected"].get<std::vector<std::string>>();
+    state.floor = floor_from(j);
+    state.statement = statement_from(j);
+    state.trust = j.value("trust", "");
     if (j.contains("events"))
       for (const auto& e : j["events"]) {
         // Events only inform: a bad one is dropped, never a reason to refuse the journal (which
@@ -121,17 +160,75 @@ Result<State> parse_state(const std::string& text) {
   }
 }
 
-Result<State> load_state(const std::string& path) {
+std::string trust_record_path(const std::string& state_path) {
+  auto slash = state_path.rfind('/');
+  return (slash == std::string::npos ? std::string(".") : state_path.substr(0, slash)) + "/trust";
+}
+
+namespace {
+
+std::string serialize_trust(const State& state) {
+  json j{{"format", kFormat},
+         {"floor", to_json(state.floor)},
+         {"statement", to_json(state.statement)},
+         {"rejected", state.rejected}};
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+// nullopt when the record is missing; an error when it is there but unreadable.
+Result<std::optional<State>> load_trust(const std::string& path) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) return State{};
+  if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) return std::optional<State>();
   auto text = read_file(path);
   if (!text) return text.error();
-  auto state = parse_state(*text);
-  if (!state) return make_error(ErrorKind::corrupt, "state file {} is {}", path, state.error().message);
+  try {
+    json j = json::parse(*text);
+    if (j.value("format", 0) != kFormat) return make_error(ErrorKind::corrupt, "{}: unknown format", path);
+    State t;
+    t.floor = floor_from(j);
+    t.statement = statement_from(j);
+    if (j.contains("rejected")) t.rejected = j["rejected"].get<std::vector<std::string>>();
+    return std::optional<State>(std::move(t));
+  } catch (const std::exception& e) {
+    return make_error(ErrorKind::corrupt, "{} is malformed: {}", path, e.what());
+  }
+}
+
+void merge_trust(State& state, const State& trust) {
+  if (trust.floor) state.raise_floor(*trust.floor);
+  if (trust.statement && (!state.statement || trust.statement->published > state.statement->published))
+    state.statement = trust.statement;
+  for (const auto& c : trust.rejected)
+    if (!state.is_rejected(c)) state.rejected.push_back(c);
+}
+
+}  // namespace
+
+Result<State> load_state(const std::string& path) {
+  struct stat st {};
+  bool journal = !(::stat(path.c_str(), &st) != 0 && errno == ENOENT);
+  State state;
+  if (journal) {
+    auto text = read_file(path);
+    if (!text) return text.error();
+    auto parsed = parse_state(*text);
+    if (!parsed) return make_error(ErrorKind::corrupt, "state file {} is {}", path, parsed.error().message);
+    state = std::move(*parsed);
+  }
+  auto trust = load_trust(trust_record_path(path));
+  if (trust && *trust) merge_trust(state, **trust);
+  // With the journal there, its own copy of the floor stands, and the next save rewrites the
+  // record; without it, nothing says how old a release may be.
+  if (!trust) state.floor_unknown = !journal;
   return state;
 }
 
 Status save_state(const std::string& path, const State& state) {
+  // The record first: a cut between the two leaves a floor that is already raised, never one
+  // that lags the journal. Rewritten only when it changes (most saves do not touch it).
+  std::string record = trust_record_path(path), text = serialize_trust(state);
+  auto old = read_file(record);
+  if (!state.floor_unknown && (!old || *old != text)) LOTA_TRY(write_file_atomic(record, text));
   return write_file_atomic(path, serialize_state(state));
 }
 

@@ -32,6 +32,24 @@ struct Trial {
   int tries_left = 0;
 };
 
+// The newest release this device has deployed: nothing older is accepted (unless
+// allow_downgrade=1). Commit timestamps, not the clock: a board without an RTC keeps it too.
+struct Floor {
+  uint64_t timestamp = 0;
+  std::string version;
+  std::string commit;
+};
+
+// The newest signed statement this device has accepted for its branch (update/statement.hpp):
+// nothing published before it is taken on that branch.
+struct StatementSeen {
+  std::string branch;
+  int64_t published = 0;
+  int64_t expires = 0;
+  std::string version;
+  std::string commit;
+};
+
 struct Event {
   int64_t time = 0;  // seconds since the epoch (may be 1970 on a board without an RTC)
   std::string text;
@@ -41,12 +59,19 @@ struct State {
   std::optional<Deployment> deployed;  // sysroot
   std::optional<Deployment> previous;  // sysroot.old
   Step step = Step::idle;
-  std::optional<Deployment> pending;  // target of the step under way
-  std::optional<Trial> trial;         // a new version not yet confirmed healthy
-  std::vector<std::string> rejected;  // commits rolled back from: never pulled again
-  std::vector<Event> events;          // newest last, bounded
+  std::optional<Deployment> pending;       // target of the step under way
+  std::optional<Trial> trial;              // a new version not yet confirmed healthy
+  std::vector<std::string> rejected;       // commits rolled back from: never pulled again
+  std::optional<Floor> floor;              // raised by each deployment, never lowered
+  std::optional<StatementSeen> statement;  // raised by each newer statement, never lowered
+  std::string trust;                       // how the last boot checked releases, for `lota status`
+  std::vector<Event> events;               // newest last, bounded
+  // Not saved: the journal was missing and the trust record (lota/trust) unreadable, so the floor
+  // is unknown and no update may be accepted.
+  bool floor_unknown = false;
 
   void add_event(std::string text);
+  void raise_floor(const Floor& f);
   bool is_rejected(const std::string& commit) const;
 };
 
@@ -57,7 +82,11 @@ Result<State> parse_state(const std::string& text);
 
 // A missing file is a fresh device (empty state); an unreadable one is an error naming the
 // file, and the caller decides (lota-init keeps booting what is there).
+// The floors and the rejected list are also kept in a trust record next to the journal
+// (<dir>/trust), written before it: they survive a journal that is lost or moved aside, and are
+// merged back (the higher floor, both lists) when it is read.
 Result<State> load_state(const std::string& path);
 Status save_state(const std::string& path, const State& state);
+std::string trust_record_path(const std::string& state_path);
 
 }  // namespace lota

@@ -1,6 +1,7 @@
 #include "update/update.hpp"
 
 #include <array>
+#include <ctime>
 #include <optional>
 #include <utility>
 
@@ -13,13 +14,14 @@
 #include "update/local_repair.hpp"
 #include "update/remote_check.hpp"
 #include "update/sign_key.hpp"
+#include "update/statement.hpp"
 #include "update/trial.hpp"
 #include "update/update_context.hpp"
 
 namespace lota {
 namespace {
 
-constexpr std::array<std::pair<UpdateEnding, const char*>, 15> kEndingNames{{
+constexpr std::array<std::pair<UpdateEnding, const char*>, 17> kEndingNames{{
     {UpdateEnding::internal_error, "internal error"},
     {UpdateEnding::state_unreadable, "state unreadable"},
     {UpdateEnding::repository_unusable, "repository unusable"},
@@ -28,7 +30,9 @@ constexpr std::array<std::pair<UpdateEnding, const char*>, 15> kEndingNames{{
     {UpdateEnding::no_remote, "no remote configured"},
     {UpdateEnding::on_trial, "on trial"},
     {UpdateEnding::bad_sign_key, "bad sign key"},
+    {UpdateEnding::unsigned_refused, "unsigned remote refused"},
     {UpdateEnding::check_failed, "check failed"},
+    {UpdateEnding::statement_refused, "statement refused"},
     {UpdateEnding::repair_failed, "repair failed"},
     {UpdateEnding::repaired, "repaired"},
     {UpdateEnding::up_to_date, "up to date"},
@@ -89,36 +93,65 @@ UpdateOutcome repair_from_remote(UpdateContext& ctx, const std::string& key) {
   return UpdateEnding::repaired;
 }
 
+// How releases are checked, in the journal for `lota status` (saved only when it changes).
+void record_trust(UpdateContext& ctx, const Result<std::string>& key) {
+  std::string trust = !key           ? "none: " + key.error().message
+                      : key->empty() ? "UNSIGNED releases accepted (allow_unsigned=1)"
+                                     : "ed25519 signature, ref binding and downgrade floor checked before download";
+  if (ctx.state.trust == trust) return;
+  ctx.state.trust = trust;
+  if (auto st = ctx.save_journal_making_room(); !st) log::warn("{}", st.error().message);
+}
+
+// The server's signed statement against the floor of those accepted before; a newer one raises it.
+bool take_statement(UpdateContext& ctx, const Statement& statement) {
+  auto fresh = accept_statement(ctx.state, statement);
+  if (!fresh) {
+    log::error("{}; booting the current version", fresh.error().message);
+    ctx.state.add_event(fresh.error().message);
+    (void)ctx.save_journal_making_room();
+    return false;
+  }
+  if (*fresh)
+    if (auto st = ctx.save_journal_making_room(); !st) log::warn("{}", st.error().message);
+  if (auto expired = statement_expiry(*ctx.state.statement, std::time(nullptr)); !expired.empty())
+    log::warn("{}", expired);
+  return true;
+}
+
 // Phase 4, check: what the remote offers, and whether it is anything to fetch.
 UpdateOutcome check_and_fetch(UpdateContext& ctx, DeployedHealth health) {
   const Config& config = ctx.config;
   const State& state = ctx.state;
   bool needs_objects = health == DeployedHealth::needs_objects;
+  auto key = required_sign_key(config);  // a configuration error is said every boot, trial or not
+  record_trust(ctx, key);
+  if (!key) {
+    log::error("{} - no update check", key.error().message);
+    return config.sign_key.empty() ? UpdateEnding::unsigned_refused : UpdateEnding::bad_sign_key;
+  }
   if (state.trial && !needs_objects) {
     ctx.say_and_journal(fmt::format("{} is on trial: no update check until it is confirmed", state.deployed->version));
     return UpdateEnding::on_trial;
   }
-  auto key = load_sign_key(config.sign_key);
-  if (!key) {
-    log::error("{} - update check skipped", key.error().message);
-    return UpdateEnding::bad_sign_key;
-  }
   log::info("checking {} branch {} (budget {:g} s)", config.remote, config.branch, config.check_timeout);
-  auto commit = network_and_check(config);
-  if (!commit) {
-    log::warn("update check failed: {}; booting the current version", commit.error().message);
+  auto offer = network_and_check(config, *key);
+  if (!offer) {
+    log::warn("update check failed: {}; booting the current version", offer.error().message);
     return UpdateEnding::check_failed;
   }
+  if (offer->statement && !take_statement(ctx, *offer->statement)) return UpdateEnding::statement_refused;
+  const std::string& commit = offer->commit;
   if (needs_objects) return repair_from_remote(ctx, *key);
-  if (state.deployed && *commit == state.deployed->commit) {
-    log::info("up to date: {} ({})", state.deployed->version, short_id(*commit));
+  if (state.deployed && commit == state.deployed->commit) {
+    log::info("up to date: {} ({})", state.deployed->version, short_id(commit));
     return UpdateEnding::up_to_date;
   }
-  if (state.is_rejected(*commit)) {
-    log::info("remote offers {} which was rolled back before: ignored until a newer commit", short_id(*commit));
+  if (state.is_rejected(commit)) {
+    log::info("remote offers {} which was rolled back before: ignored until a newer commit", short_id(commit));
     return UpdateEnding::rejected;
   }
-  return update_to(ctx, *commit, *key);
+  return update_to(ctx, commit, *key);
 }
 
 // The story of one boot, in phases: recover, trial and rollback, boot-set reconciliation, local
@@ -159,7 +192,8 @@ void guarded(const char* what, F&& f) {
 std::optional<UpdateEnding> open_journal_and_repo(const Layout& layout, State& state, std::optional<Repo>& repo) {
   auto loaded = load_state(layout.state());
   if (!loaded) {
-    log::error("{} - booting without updates; delete it to start afresh", loaded.error().message);
+    log::error("{} - booting without updates; restore it, or move it aside to start a new journal",
+               loaded.error().message);
     return UpdateEnding::state_unreadable;
   }
   state = std::move(*loaded);

@@ -14,14 +14,16 @@ namespace lota {
 // How the flow ended, one per return path; to_string gives the console's word for it.
 enum class UpdateEnding {
   internal_error,       // an exception inside the flow: the deployed version boots
-  state_unreadable,     // the journal cannot be read: no updates until it is deleted
+  state_unreadable,     // the journal cannot be read: no updates until it is restored or moved aside
   repository_unusable,  // the repository cannot be opened or created
   step_unfinished,      // a step of the journal could not be finished this boot
   corrupt_no_remote,    // lota.verify=full found corrupt objects and there is no remote
   no_remote,            // no lota.remote=: nothing to check
   on_trial,             // the deployed version is on trial: no check until it is confirmed
   bad_sign_key,         // lota.sign_key is unusable: no check
-  check_failed,         // no network, or no answer from the remote in time
+  unsigned_refused,     // a remote and no sign_key, without allow_unsigned=1: no check
+  check_failed,         // no network, no answer from the remote in time, or no valid statement
+  statement_refused,    // the server's signed statement is older than one accepted before
   repair_failed,        // the corrupt objects could not be fetched again
   repaired,             // they were, and the deployment is checked out afresh
   up_to_date,

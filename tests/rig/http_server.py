@@ -13,9 +13,13 @@ succeeds and the pull meets the fault:
   trickle         1 byte per second
   huge            an endless stream of bytes (Content-Length 4 GiB)
   redirect-loop   302 to itself, forever
-  missing-commit  refs/heads/* names a commit the repo does not have
-  bad-part-size   a static delta superblock whose part 0 declares 2^63 bytes (the superblock is
-                  not signed), and parts that never end
+  missing-commit  404 for commit objects (the branch names a commit the server does not have)
+  bad-part-size   a static delta superblock whose part 0 declares 2^63 bytes (its signature then
+                  fails), and parts that never end
+Commit objects and their signatures (.commit, .commitmeta) are served as they are by those modes
+(lota reads them first, to decide): the faults reach the content. These break them instead:
+  corrupt-commit  flips bytes in each commit object
+  huge-commit     an endless stream for each commit object
 --no-deltas answers 404 for deltas/, so libostree pulls objects.
 """
 import argparse
@@ -37,13 +41,16 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         sys.stderr.write("%s\n" % (fmt % args))
 
     def do_GET(self):
-        payload = self.path.startswith("/objects/") or self.path.startswith("/deltas/")
+        commit = self.path.endswith(".commit") or self.path.endswith(".commitmeta")
+        payload = (self.path.startswith("/objects/") or self.path.startswith("/deltas/")) and not commit
+        if self.mode.endswith("-commit") and self.path.endswith(".commit"):
+            return HOSTILE[self.mode[:-len("-commit")]](self)
         if self.no_deltas and self.path.startswith("/deltas/"):
             return self.send_error(404)
         if payload and self.mode in HOSTILE:
             return HOSTILE[self.mode](self)
-        if self.mode == "missing-commit" and self.path.startswith("/refs/heads/"):
-            return self.send_bytes(("%064x\n" % 0xdead).encode())
+        if self.mode == "missing-commit" and self.path.endswith(".commit"):
+            return self.send_error(404)
         if self.mode == "404":
             return self.send_error(404)
         if self.mode == "500":
@@ -173,7 +180,8 @@ def main():
     ap.add_argument("dir")
     ap.add_argument("port_file")
     ap.add_argument("--mode", default="normal",
-                    choices=["normal", "404", "500", "stall", "slow", "missing-commit"] + sorted(HOSTILE))
+                    choices=["normal", "404", "500", "stall", "slow", "missing-commit", "corrupt-commit",
+                             "huge-commit"] + sorted(HOSTILE))
     ap.add_argument("--rate", type=int, default=1000)
     ap.add_argument("--no-deltas", action="store_true")
     a = ap.parse_args()

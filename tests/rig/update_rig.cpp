@@ -211,15 +211,16 @@ std::string UpdateRig::write_config_file(const Config& c, const std::string& nam
   std::string path = dir + "/" + name;
   std::string text = fmt::format(
       "[lota]\nremote={}\nbranch={}\nip={}\nsign_key={}\ncheck_timeout={}\npull_timeout={}\n"
-      "stall_timeout={}\ntries={}\nboot={}\n{}",
+      "stall_timeout={}\ntries={}\nboot={}\nallow_unsigned={:d}\nallow_downgrade={:d}\n{}",
       c.remote, c.branch, c.ip, c.sign_key, c.check_timeout, c.pull_timeout, c.stall_timeout, c.tries,
-      c.boot.empty() ? "none" : c.boot, c.booted_set.empty() ? "" : "bootset=" + c.booted_set + "\n");
+      c.boot.empty() ? "none" : c.boot, c.allow_unsigned, c.allow_downgrade,
+      c.booted_set.empty() ? "" : "bootset=" + c.booted_set + "\n");
   REQUIRE(write_file_atomic(path, text).ok());
   return path;
 }
 
 int UpdateRig::run_boot_flow(const std::string& config_file, const std::string& log,
-                             const std::vector<std::pair<std::string, std::string>>& env) {
+                             const std::vector<std::pair<std::string, std::string>>& env, const std::string& cmdline) {
   pid_t pid = ::fork();
   if (pid == 0) {
     ::setpgid(0, 0);
@@ -229,7 +230,7 @@ int UpdateRig::run_boot_flow(const std::string& config_file, const std::string& 
     ::dup2(fd, 2);
     for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
     ::execl(self_exe.c_str(), "lota", "--root", layout.part.c_str(), "boot-flow", "--config", config_file.c_str(),
-            "--boot-mount", layout.boot_mount.c_str(), static_cast<char*>(nullptr));
+            "--boot-mount", layout.boot_mount.c_str(), "--cmdline", cmdline.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
   int status = 0;
@@ -282,6 +283,13 @@ std::string UpdateRig::publish(const std::string& version, bool sign, bool with_
                               " --version " + version + key + " 2>/dev/null");
   REQUIRE(commit.size() == 64);
   return commit;
+}
+
+void UpdateRig::offer(const std::string& commit, const std::string& branch, long valid) {
+  REQUIRE(
+      sh(fmt::format("{}/scripts/statement --repo {} --branch {} --key {}/keys/ed25519.secret --commit {} --valid {} "
+                     "2>/dev/null",
+                     top, repo, branch, dir, commit, valid)) == 0);
 }
 
 void UpdateRig::start_server(const std::string& mode, int rate, bool no_deltas) {

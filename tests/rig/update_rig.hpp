@@ -30,6 +30,9 @@ class UpdateRig {
   // `extra`: shell commands run in the tree's directory before it is committed.
   std::string publish(const std::string& version, bool sign = true, bool with_boot_files = false,
                       const std::string& branch = "test/stable", const std::string& extra = "");
+  // Writes the branch's signed statement naming `commit` (scripts/statement): what the device
+  // is offered. publish() does it for each signed release; `valid`: seconds until it expires.
+  void offer(const std::string& commit, const std::string& branch = "test/stable", long valid = 86400);
   // Gives the device a boot partition: FAT on a loop device, or ext4 where the host kernel has
   // no vfat (a stand-in; the QEMU tests check the real FAT).
   void add_boot_partition();
@@ -74,9 +77,9 @@ class UpdateRig {
   std::string write_config_file(const Config& c, const std::string& name = "lota.conf") const;
   // Runs `lota --root PART boot-flow` as a separate process in its own process group and
   // mount namespace (what a crash point kills, and whose mounts vanish with it). Returns the
-  // wait status; output goes to `log`.
+  // wait status; output goes to `log`. `cmdline`: the kernel command line it is given.
   int run_boot_flow(const std::string& config_file, const std::string& log,
-                    const std::vector<std::pair<std::string, std::string>>& env = {});
+                    const std::vector<std::pair<std::string, std::string>>& env = {}, const std::string& cmdline = "");
 
   std::string dir, repo, self_exe, top, ostree, pubkey;
   Layout layout;

@@ -1,5 +1,9 @@
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
+#include "base/file.hpp"
+#include "rig/update_rig.hpp"
 #include "update/state.hpp"
 
 using namespace lota;
@@ -72,4 +76,45 @@ TEST_CASE("an event with bytes that are not UTF-8 is saved, not thrown on") {
   auto back = parse_state(text);
   REQUIRE(back.ok());
   CHECK(back->events.back().text.find("from the server") != std::string::npos);
+}
+
+// Issue 16: the floor and the rejected list are kept twice, so that losing the journal loses
+// neither.
+TEST_CASE("the floor and the rejected list survive a lost journal; an unreadable record is kept") {
+  std::string dir = test::sh_out("mktemp -d");
+  std::string path = dir + "/state";
+  State s;
+  s.deployed = Deployment{std::string(64, 'a'), "2.0"};
+  s.raise_floor(Floor{200, "2.0", std::string(64, 'a')});
+  s.raise_floor(Floor{100, "1.0", std::string(64, 'b')});  // never lowered
+  s.rejected = {std::string(64, 'd')};
+  REQUIRE(save_state(path, s).ok());
+  REQUIRE(::unlink(path.c_str()) == 0);
+  auto lost = load_state(path);
+  REQUIRE(lost.ok());
+  CHECK_FALSE(lost->deployed);
+  REQUIRE(lost->floor);
+  CHECK(lost->floor->version == "2.0");
+  CHECK(lost->is_rejected(std::string(64, 'd')));
+  CHECK_FALSE(lost->floor_unknown);
+
+  // A damaged record next to a good journal: the journal's copy stands and is written back.
+  REQUIRE(save_state(path, s).ok());
+  REQUIRE(write_file_atomic(trust_record_path(path), "{").ok());
+  auto with_journal = load_state(path);
+  REQUIRE(with_journal.ok());
+  CHECK_FALSE(with_journal->floor_unknown);
+  CHECK(with_journal->floor->timestamp == 200);
+  REQUIRE(save_state(path, *with_journal).ok());
+  CHECK(test::read_text(trust_record_path(path)).find("\"2.0\"") != std::string::npos);
+
+  // A damaged record and no journal: the floor is unknown, and the record is left as it is.
+  REQUIRE(write_file_atomic(trust_record_path(path), "{").ok());
+  REQUIRE(::unlink(path.c_str()) == 0);
+  auto unknown = load_state(path);
+  REQUIRE(unknown.ok());
+  CHECK(unknown->floor_unknown);
+  REQUIRE(save_state(path, *unknown).ok());
+  CHECK(test::read_text(trust_record_path(path)) == "{");
+  test::sh("rm -rf " + dir);
 }

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 
+#include "base/file.hpp"
 #include "boot/boot_env.hpp"
 #include "rig/update_rig.hpp"
 #include "update/delta_fetch.hpp"
@@ -71,7 +72,7 @@ TEST_CASE("update: signatures are required when a key is configured", "[update]"
   rig.start_server();
 
   SECTION("unsigned commit refused") {
-    rig.publish("2.0", /*sign=*/false);
+    rig.offer(rig.publish("2.0", /*sign=*/false));  // a signed statement naming an unsigned commit
     CHECK(rig.run().summary == "update failed");
   }
   SECTION("signed with another key refused") {
@@ -79,7 +80,7 @@ TEST_CASE("update: signatures are required when a key is configured", "[update]"
     Config c = rig.config();
     REQUIRE(sh(rig.top + "/scripts/keygen " + rig.dir + "/other 2>/dev/null") == 0);
     c.sign_key = sh_out("cat " + rig.dir + "/other/ed25519.pub");
-    CHECK(rig.run(c).summary == "update failed");
+    CHECK(rig.run(c).summary == "check failed");  // its statement is signed by a key the device does not trust
   }
   SECTION("a malformed key is a clear error, no update") {
     rig.publish("2.0");
@@ -103,6 +104,7 @@ TEST_CASE("update: downgrade refused unless allowed", "[update]") {
   // The server's branch goes back to 1.0.
   REQUIRE(sh(rig.ostree + " --repo=" + rig.repo + " reset test/stable " + v1 + " && " + rig.ostree +
              " --repo=" + rig.repo + " summary -u") == 0);
+  rig.offer(v1);
   rig.start_server();
   CHECK(rig.run().summary == "update failed");
   CHECK(rig.state().deployed->version == "2.0");
@@ -110,6 +112,55 @@ TEST_CASE("update: downgrade refused unless allowed", "[update]") {
   c.allow_downgrade = true;
   CHECK(rig.run(c).deployed_new);
   CHECK(rig.state().deployed->version == "1.0");
+}
+
+// Issue 16: the floor lives in lota/trust as well as in the journal: a journal that is lost (or
+// moved aside, as the console says to do with an unreadable one) does not open the door to an
+// older release.
+TEST_CASE("update: the downgrade floor survives a lost journal", "[update]") {
+  if (!root()) return;
+  UpdateRig rig;
+  std::string v1 = rig.publish("1.0");
+  ::sleep(1);
+  rig.publish("1.5");
+  rig.factory("1.5");
+  ::sleep(1);
+  rig.publish("2.0");
+  rig.start_server();
+  REQUIRE(rig.run().deployed_new);
+  CHECK(rig.state().floor->version == "2.0");
+  REQUIRE(::unlink(rig.layout.state().c_str()) == 0);
+  REQUIRE(sh(rig.ostree + " --repo=" + rig.repo + " reset test/stable " + v1) == 0);
+  rig.offer(v1);
+  CHECK(rig.run().summary == "update failed");  // 1.0 is older than 2.0, deployed here before
+  CHECK(rig.state().floor->version == "2.0");
+  // A trust record that cannot be read, and no journal: the floor is unknown, nothing goes in.
+  REQUIRE(::unlink(rig.layout.state().c_str()) == 0);
+  REQUIRE(write_file_atomic(trust_record_path(rig.layout.state()), "{garbage").ok());
+  rig.publish("3.0");
+  CHECK(rig.run().summary == "update failed");
+  CHECK(read_text(trust_record_path(rig.layout.state())) == "{garbage");  // kept for whoever restores it
+}
+
+// Issue 16: signed by default.
+TEST_CASE("update: a remote without a key is refused unless allow_unsigned=1", "[update]") {
+  if (!root()) return;
+  UpdateRig rig;
+  rig.publish("1.0");
+  rig.factory("1.0");
+  rig.publish("2.0", /*sign=*/false);
+  rig.start_server();
+  Config c = rig.config();
+  c.sign_key = "";
+  CHECK(rig.run(c).summary == "unsigned remote refused");
+  CHECK(rig.state().deployed->version == "1.0");
+  CHECK(rig.state().trust.starts_with("none: lota.remote is set but no sign_key"));
+  c.allow_unsigned = true;
+  CHECK(rig.run(c).deployed_new);
+  CHECK(rig.state().deployed->version == "2.0");
+  CHECK(rig.state().trust == "UNSIGNED releases accepted (allow_unsigned=1)");
+  CHECK(rig.lota_cli("status", rig.dir + "/status.log") == 0);
+  CHECK(read_text(rig.dir + "/status.log").find("trust:    UNSIGNED releases accepted") != std::string::npos);
 }
 
 TEST_CASE("update: a version that never confirms is rolled back and not pulled again", "[update]") {
