@@ -14,6 +14,16 @@ export CCACHE_DIR=${CCACHE_DIR:-$LOTA_CACHE/ccache} CCACHE_BASEDIR=$LOTA_TOP CCA
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+# ed25519_sign SECRET FILE: the base64 ed25519 signature of FILE's bytes with scripts/keygen's
+# secret key (libsodium's 64 bytes: the seed, then the public key), made by openssl.
+ed25519_sign() {
+  local der; der=$(mktemp)
+  # The seed as a PKCS#8 DER key: a fixed 16-byte header, then the 32 bytes.
+  { printf '\x30\x2e\x02\x01\x00\x30\x05\x06\x03\x2b\x65\x70\x04\x22\x04\x20'; base64 -d "$1" | head -c 32; } > "$der"
+  openssl pkeyutl -sign -rawin -keyform DER -inkey "$der" -in "$2" | base64 -w0
+  local rc=$?; rm -f "$der"; return $rc
+}
+
 # Version of a Debian source package as the mirror serves it now.
 src_version() { apt-cache showsrc "$1" | awk '/^Version:/{print $2}' | sort -V | tail -n1; }
 

@@ -56,17 +56,20 @@ Status verify_arrived(UpdateContext& ctx, const std::string& commit, const std::
 
 // The deployment and its boot set go together or not at all: the boot files are checked on the
 // checkout before the swap.
-Status deploy_checked(UpdateContext& ctx, const std::string& commit, const CommitInfo& info) {
+Status deploy_checked(UpdateContext& ctx, const std::string& commit, const CommitInfo& info, const Keyring& ring) {
   LOTA_TRY(ctx.repo.set_ref("lota/pending", commit));
   auto installable = [&ctx](const std::string& tree) { return check_boot_set_installable(ctx, tree); };
-  // The floor rises with the journal entries of the deployment (deploy saves them), and is put
-  // back if it does not go through.
+  // The floor rises, and the keyring the release verified with is kept, with the journal entries
+  // of the deployment (deploy saves them); both are put back if it does not go through.
   const auto floor = ctx.state.floor;
+  const Keyring kept = ctx.state.keyring;
   ctx.state.raise_floor(Floor{info.timestamp, info.version, commit});
+  if (!ring.empty()) ctx.state.keyring = ring;
   auto st = deploy(ctx.layout, ctx.state, ctx.repo, Deployment{.commit = commit, .version = info.version},
                    ctx.config.tries, installable);
   if (!st) {
     ctx.state.floor = floor;
+    ctx.state.keyring = kept;
     bool never = st.error().is(ErrorKind::refused);  // never retried
     if (never) ctx.state.rejected.push_back(commit);
     std::string note = reclaim_space(ctx);
@@ -80,9 +83,10 @@ Status deploy_checked(UpdateContext& ctx, const std::string& commit, const Commi
 
 }  // namespace
 
-Status fetch_and_deploy(UpdateContext& ctx, const std::string& commit, const std::string& key) {
-  auto facts = check_release_before_download(ctx, commit, key, monotonic_seconds() + ctx.config.check_timeout);
+Status fetch_and_deploy(UpdateContext& ctx, const std::string& commit, const Keyring& ring) {
+  auto facts = check_release_before_download(ctx, commit, ring, monotonic_seconds() + ctx.config.check_timeout);
   if (!facts) return facts.error();
+  const std::string& key = facts->signer;  // libostree and the superblock check use the one that signed
   LOTA_TRY(make_room(ctx.layout));
   const auto& deployed = ctx.state.deployed;
   // Always through libostree, even when the commit object is here: a pull cut short leaves
@@ -93,11 +97,16 @@ Status fetch_and_deploy(UpdateContext& ctx, const std::string& commit, const std
   log::info("pull: done, {} bytes in {:.1f} s (pull job peak RSS {} KiB)", report->progress.bytes, report->seconds,
             report->peak_rss_kib);
   LOTA_TRY(verify_arrived(ctx, commit, key));
-  return deploy_checked(ctx, commit, facts->info);
+  return deploy_checked(ctx, commit, facts->info, ring);
 }
 
-Status fetch_repair(UpdateContext& ctx, const std::string& key) {
+Status fetch_repair(UpdateContext& ctx, const Keyring& ring) {
   const Deployment deployed = *ctx.state.deployed;  // a copy: restore_deployment rewrites the state
+  // The commit is here and was verified when it came: libostree checks it with the key that
+  // signed it (its objects are named by their checksums either way).
+  std::string key;
+  for (const auto& k : ring.keys)
+    if (!k.revoked && ctx.repo.verify_signature(deployed.commit, k.key).ok()) key = k.key;
   auto report = pull(ctx, pull_request(ctx, key, deployed.commit, "", ""));
   if (!report) return report.error().with_context("repairing {}", deployed.version);
   auto did = restore_deployment(ctx.layout, ctx.state, ctx.repo, "corrupt objects fetched again");

@@ -72,19 +72,33 @@ Status check_floor(const UpdateContext& ctx, const CommitInfo& info) {
                     short_id(info.checksum), info.version, floor->version);
 }
 
-Result<CommitInfo> judge(const UpdateContext& ctx, const std::string& commit, const std::string& key, double deadline_s,
-                         uint64_t& bytes) {
+// Signed by a key of `ring` that may sign a commit of that date (not revoked, not retired).
+Result<std::string> check_signature(const Keyring& ring, const std::string& body, const std::string& meta,
+                                    const CommitInfo& info) {
+  auto sigs = Repo::commit_signatures(meta, info.checksum);
+  if (!sigs) return sigs.error();
+  auto signer = find_signer(ring, body, *sigs, fmt::format("commit {}", short_id(info.checksum)));
+  if (!signer) return signer.error();
+  if (auto why = ring.refusal(*signer, static_cast<int64_t>(info.timestamp)); !why.empty())
+    return make_error(ErrorKind::trust, "commit {}: {} - refused", short_id(info.checksum), why);
+  return signer;
+}
+
+Result<CommitInfo> judge(const UpdateContext& ctx, const std::string& commit, const Keyring& ring, double deadline_s,
+                         uint64_t& bytes, std::string& signer) {
   auto body = fetch(ctx.config, object_url(ctx.config, commit, "commit"), kMaxCommitBytes, deadline_s, bytes);
   if (!body) return body.error().with_context("reading commit {} from the server", short_id(commit));
   auto info = Repo::parse_commit(*body, commit);
   if (!info) return info.error();
-  if (!key.empty()) {
+  if (!ring.empty()) {
     auto meta = fetch(ctx.config, object_url(ctx.config, commit, "commitmeta"), kMaxCommitMetaBytes, deadline_s, bytes);
     if (!meta)
       return Error{fmt::format("commit {} has no signature on the server ({}) - refused", short_id(commit),
                                meta.error().message),
                    ErrorKind::trust};
-    LOTA_TRY(Repo::verify_commit_bytes(*body, *meta, key, commit));
+    auto who = check_signature(ring, *body, *meta, *info);
+    if (!who) return who.error();
+    signer = *who;
   }
   LOTA_TRY(check_binding(*info, ctx.config.branch));
   LOTA_TRY(check_floor(ctx, *info));
@@ -94,15 +108,16 @@ Result<CommitInfo> judge(const UpdateContext& ctx, const std::string& commit, co
 }  // namespace
 
 Result<ReleaseFacts> check_release_before_download(const UpdateContext& ctx, const std::string& commit,
-                                                   const std::string& key, double deadline_s) {
+                                                   const Keyring& ring, double deadline_s) {
   uint64_t bytes = 0;
-  auto info = judge(ctx, commit, key, deadline_s, bytes);
+  std::string signer;
+  auto info = judge(ctx, commit, ring, deadline_s, bytes, signer);
   if (!info)
     return Error{fmt::format("{} ({} bytes fetched to decide, no content)", info.error().message, bytes),
                  info.error().kind};
   log::info("release {} ({}): {}bound to {}, not older than what ran here ({} bytes to decide)", short_id(commit),
-            info->version, key.empty() ? "UNSIGNED (allow_unsigned=1), " : "signed, ", ctx.config.branch, bytes);
-  return ReleaseFacts{std::move(*info), bytes};
+            info->version, ring.empty() ? "UNSIGNED (allow_unsigned=1), " : "signed, ", ctx.config.branch, bytes);
+  return ReleaseFacts{std::move(*info), bytes, signer};
 }
 
 }  // namespace lota

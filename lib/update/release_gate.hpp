@@ -8,6 +8,7 @@
 #include <string>
 
 #include "base/result.hpp"
+#include "update/keyring.hpp"
 #include "update/repo.hpp"
 #include "update/update_context.hpp"
 
@@ -21,11 +22,12 @@ constexpr size_t kMaxCommitMetaBytes = 64u << 10;
 struct ReleaseFacts {
   CommitInfo info;     // as the signed commit says
   uint64_t bytes = 0;  // downloaded to decide
+  std::string signer;  // the key whose signature verified ("" unsigned)
 };
 
-// `key` empty: allow_unsigned=1 (the signature is not checked; the binding and floor are).
+// `ring` empty: allow_unsigned=1 (the signature is not checked; the binding and floor are).
 // deadline_s: monotonic seconds by which the check is over.
 Result<ReleaseFacts> check_release_before_download(const UpdateContext& ctx, const std::string& commit,
-                                                   const std::string& key, double deadline_s);
+                                                   const Keyring& ring, double deadline_s);
 
 }  // namespace lota

@@ -24,18 +24,48 @@ Result<std::string> check_remote(const Config& config, double timeout_s) {
   return commit;
 }
 
-Result<Statement> check_statement(const Config& config, const std::string& key, double timeout_s) {
-  HttpOptions options{.timeout_s = timeout_s, .tls = config.tls, .max_bytes = kMaxStatementBytes};
-  std::string url = statement_url(config.remote, config.branch);
-  auto body = http_get(url, options);
+namespace {
+
+Result<std::string> fetch_text(const Config& config, const std::string& url, size_t max_bytes, double timeout_s) {
+  HttpOptions options{.timeout_s = timeout_s, .tls = config.tls, .max_bytes = max_bytes};
+  return http_get(url, options);
+}
+
+// The server's key chain followed from `ring`; nullopt when it has none or it does not verify
+// (said on the console).
+std::optional<Keyring> along_chain(const Config& config, const Keyring& ring, double timeout_s) {
+  auto chain = fetch_text(config, config.remote + "/lota/keyring", kMaxChainBytes, timeout_s);
+  if (!chain) return std::nullopt;
+  auto next = follow_chain(ring, *chain);
+  if (!next) {
+    log::warn("{}; keeping the keys this device has", next.error().message);
+    return std::nullopt;
+  }
+  if (next->serial > ring.serial)
+    log::info("key chain: followed to entry {} ({} keys)", next->serial, next->keys.size());
+  return *next;
+}
+
+}  // namespace
+
+Result<RemoteOffer> check_statement(const Config& config, const Keyring& ring, double timeout_s) {
+  const double deadline = monotonic_seconds() + timeout_s;
+  auto body = fetch_text(config, statement_url(config.remote, config.branch), kMaxStatementBytes, timeout_s);
   if (!body)
     return Error{fmt::format("{} - the server must publish a signed statement for the branch (scripts/publish)",
                              body.error().message),
                  body.error().kind};
-  return parse_statement(*body, key, config.branch);
+  auto statement = parse_statement(*body, ring, config.branch);
+  if (statement) return RemoteOffer{statement->commit, *statement, ring};
+  // Not signed by a key this device holds: perhaps by one the key chain leads to.
+  auto next = along_chain(config, ring, std::max(0.5, deadline - monotonic_seconds()));
+  if (!next || next->serial == ring.serial) return statement.error();
+  auto again = parse_statement(*body, *next, config.branch);
+  if (!again) return again.error();
+  return RemoteOffer{again->commit, *again, *next};
 }
 
-Result<RemoteOffer> network_and_check(const Config& config, const std::string& key) {
+Result<RemoteOffer> network_and_check(const Config& config, const Keyring& ring) {
   const double deadline = monotonic_seconds() + config.check_timeout;
   auto ip = parse_ip_config(config.ip);
   if (!ip) return ip.error();
@@ -45,14 +75,12 @@ Result<RemoteOffer> network_and_check(const Config& config, const std::string& k
     log::info("network: {} {} ({})", up->iface, up->address, up->how);
   }
   double left = std::max(0.5, deadline - monotonic_seconds());
-  if (key.empty()) {
+  if (ring.empty()) {
     auto commit = check_remote(config, left);
     if (!commit) return commit.error();
-    return RemoteOffer{*commit, std::nullopt};
+    return RemoteOffer{*commit, std::nullopt, ring};
   }
-  auto statement = check_statement(config, key, left);
-  if (!statement) return statement.error();
-  return RemoteOffer{statement->commit, *statement};
+  return check_statement(config, ring, left);
 }
 
 }  // namespace lota

@@ -7,6 +7,7 @@
 
 #include "base/result.hpp"
 #include "system/config.hpp"
+#include "update/keyring.hpp"
 #include "update/statement.hpp"
 
 namespace lota {
@@ -19,12 +20,15 @@ Result<std::string> check_remote(const Config& config, double timeout_s);
 struct RemoteOffer {
   std::string commit;
   std::optional<Statement> statement;
+  Keyring keyring;  // the device's, followed along the server's key chain when that was needed
 };
 
-// Reads and verifies the branch's signed statement, bounded by timeout_s.
-Result<Statement> check_statement(const Config& config, const std::string& key, double timeout_s);
+// Reads and verifies the branch's signed statement, bounded by timeout_s. When no key of `ring`
+// verifies it, the server's key chain (lota/keyring) is followed and it is tried once more.
+Result<RemoteOffer> check_statement(const Config& config, const Keyring& ring, double timeout_s);
 
 // Network up (lota.ip=), then the statement (or the ref), inside lota.check_timeout in total.
-Result<RemoteOffer> network_and_check(const Config& config, const std::string& key);
+// An empty `ring`: unsigned (allow_unsigned=1).
+Result<RemoteOffer> network_and_check(const Config& config, const Keyring& ring);
 
 }  // namespace lota

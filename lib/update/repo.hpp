@@ -92,10 +92,8 @@ class Repo {
   // A commit object as the server sent it, before it is in any repository (repo_commit.cpp): the
   // bytes must hash to `checksum` and be a well-formed commit.
   static Result<CommitInfo> parse_commit(const std::string& bytes, const std::string& checksum);
-  // Its detached metadata (.commitmeta) must carry a valid ed25519 signature of those bytes by
-  // `key` (base64); at most kMaxSignatures are tried.
-  static Status verify_commit_bytes(const std::string& bytes, const std::string& detached, const std::string& key,
-                                    const std::string& checksum);
+  // The raw ed25519 signatures its detached metadata (.commitmeta) carries, at most kMaxSignatures.
+  static Result<std::vector<std::string>> commit_signatures(const std::string& detached, const std::string& checksum);
   // Raw ed25519 signatures (64 bytes each) of `data` by `key`: one must verify (a statement's).
   static Status verify_raw_signatures(const std::string& data, const std::vector<std::string>& signatures,
                                       const std::string& key, const std::string& what);

@@ -71,8 +71,7 @@ Status Repo::verify_raw_signatures(const std::string& data, const std::vector<st
   return verify_signed_bytes(bytes, sigs, key, what);
 }
 
-Status Repo::verify_commit_bytes(const std::string& bytes, const std::string& detached, const std::string& key,
-                                 const std::string& checksum) {
+Result<std::vector<std::string>> Repo::commit_signatures(const std::string& detached, const std::string& checksum) {
   g_autoptr(GBytes) meta_data = g_bytes_new(detached.data(), detached.size());
   g_autoptr(GVariant) meta = g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE_VARDICT, meta_data, FALSE));
   if (!g_variant_is_normal_form(meta))
@@ -80,8 +79,17 @@ Status Repo::verify_commit_bytes(const std::string& bytes, const std::string& de
   g_autoptr(GVariant) sigs = g_variant_lookup_value(meta, "ostree.sign.ed25519", G_VARIANT_TYPE("aay"));
   if (!sigs)
     return make_error(ErrorKind::trust, "commit {} carries no ed25519 signature - refused", checksum.substr(0, 12));
-  g_autoptr(GBytes) data = g_bytes_new(bytes.data(), bytes.size());
-  return verify_signed_bytes(data, sigs, key, fmt::format("commit {}", checksum.substr(0, 12)));
+  if (g_variant_n_children(sigs) > kMaxSignatures)
+    return make_error(ErrorKind::trust, "commit {} carries {} signatures, more than the {} lota tries - refused",
+                      checksum.substr(0, 12), g_variant_n_children(sigs), kMaxSignatures);
+  std::vector<std::string> out;
+  for (gsize i = 0; i < g_variant_n_children(sigs); ++i) {
+    g_autoptr(GVariant) sig = g_variant_get_child_value(sigs, i);
+    gsize n = 0;
+    const void* data = g_variant_get_fixed_array(sig, &n, 1);
+    out.emplace_back(static_cast<const char*>(data), n);
+  }
+  return out;
 }
 
 }  // namespace lota

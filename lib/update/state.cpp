@@ -74,6 +74,24 @@ std::optional<StatementSeen> statement_from(const json& j) {
                        st.value("commit", "")};
 }
 
+json to_json(const Keyring& ring) {
+  json keys = json::array();
+  for (const auto& k : ring.keys)
+    keys.push_back({{"key", k.key}, {"retired_from", k.retired_from}, {"revoked", k.revoked}});
+  return {{"serial", ring.serial}, {"keys", keys}};
+}
+
+Keyring keyring_from(const json& j) {
+  Keyring ring;
+  if (!j.contains("keyring") || j["keyring"].is_null()) return ring;
+  const json& r = j["keyring"];
+  ring.serial = integer_field(r, "serial", 0, INT64_MAX, 0);
+  for (const auto& k : r.at("keys"))
+    ring.keys.push_back(
+        {k.at("key").get<std::string>(), integer_field(k, "retired_from", 0, INT64_MAX, 0), k.value("revoked", false)});
+  return ring;
+}
+
 std::optional<Deployment> deployment_from(const json& j, const char* key) {
   if (!j.contains(key) || j[key].is_null()) return std::nullopt;
   return Deployment{j[key].at("commit").get<std::string>(), j[key].value("version", "")};
@@ -112,6 +130,7 @@ std::string serialize_state(const State& state) {
   j["rejected"] = state.rejected;
   j["floor"] = to_json(state.floor);
   j["statement"] = to_json(state.statement);
+  j["keyring"] = to_json(state.keyring);
   j["trust"] = state.trust;
   json events = json::array();
   for (const auto& e : state.events) events.push_back({{"time", e.time}, {"text", e.text}});
@@ -143,6 +162,7 @@ Result<State> parse_state(const std::string& text) {
     if (j.contains("rejected")) state.rejected = j["rejected"].get<std::vector<std::string>>();
     state.floor = floor_from(j);
     state.statement = statement_from(j);
+    state.keyring = keyring_from(j);
     state.trust = j.value("trust", "");
     if (j.contains("events"))
       for (const auto& e : j["events"]) {
@@ -171,6 +191,7 @@ std::string serialize_trust(const State& state) {
   json j{{"format", kFormat},
          {"floor", to_json(state.floor)},
          {"statement", to_json(state.statement)},
+         {"keyring", to_json(state.keyring)},
          {"rejected", state.rejected}};
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
@@ -187,6 +208,7 @@ Result<std::optional<State>> load_trust(const std::string& path) {
     State t;
     t.floor = floor_from(j);
     t.statement = statement_from(j);
+    t.keyring = keyring_from(j);
     if (j.contains("rejected")) t.rejected = j["rejected"].get<std::vector<std::string>>();
     return std::optional<State>(std::move(t));
   } catch (const std::exception& e) {
@@ -198,6 +220,7 @@ void merge_trust(State& state, const State& trust) {
   if (trust.floor) state.raise_floor(*trust.floor);
   if (trust.statement && (!state.statement || trust.statement->published > state.statement->published))
     state.statement = trust.statement;
+  if (trust.keyring.serial > state.keyring.serial) state.keyring = trust.keyring;
   for (const auto& c : trust.rejected)
     if (!state.is_rejected(c)) state.rejected.push_back(c);
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/result.hpp"
+#include "update/keyring.hpp"
 
 namespace lota {
 
@@ -64,6 +65,7 @@ struct State {
   std::vector<std::string> rejected;       // commits rolled back from: never pulled again
   std::optional<Floor> floor;              // raised by each deployment, never lowered
   std::optional<StatementSeen> statement;  // raised by each newer statement, never lowered
+  Keyring keyring;                         // followed along the server's key chain (update/keyring.hpp)
   std::string trust;                       // how the last boot checked releases, for `lota status`
   std::vector<Event> events;               // newest last, bounded
   // Not saved: the journal was missing and the trust record (lota/trust) unreadable, so the floor
@@ -82,7 +84,7 @@ Result<State> parse_state(const std::string& text);
 
 // A missing file is a fresh device (empty state); an unreadable one is an error naming the
 // file, and the caller decides (lota-init keeps booting what is there).
-// The floors and the rejected list are also kept in a trust record next to the journal
+// The floors, the keyring and the rejected list are also kept in a trust record next to the journal
 // (<dir>/trust), written before it: they survive a journal that is lost or moved aside, and are
 // merged back (the higher floor, both lists) when it is read.
 Result<State> load_state(const std::string& path);

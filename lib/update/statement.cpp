@@ -1,38 +1,17 @@
 #include "update/statement.hpp"
 
 #include <fmt/format.h>
-#include <glib.h>
 
 #include <nlohmann/json.hpp>
-#include <vector>
 
 #include "base/text.hpp"
-#include "update/repo.hpp"
+#include "update/keyring.hpp"
 
 namespace lota {
 namespace {
 
 using json = nlohmann::json;
 constexpr size_t kMaxStatementSignatures = 8;
-
-// "ed25519 <base64>" lines: the raw 64-byte signatures.
-Result<std::vector<std::string>> signature_lines(std::string_view rest) {
-  std::vector<std::string> sigs;
-  while (!rest.empty()) {
-    auto nl = rest.find('\n');
-    std::string line(rest.substr(0, nl));
-    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
-    if (line.empty()) continue;
-    if (!line.starts_with("ed25519 ") || sigs.size() == kMaxStatementSignatures)
-      return make_error(ErrorKind::server, "unexpected line '{}'", line.substr(0, 40));
-    gsize n = 0;
-    g_autofree guchar* raw = g_base64_decode(line.c_str() + 8, &n);
-    if (n != 64) return make_error(ErrorKind::server, "a signature is not 64 bytes");
-    sigs.emplace_back(reinterpret_cast<const char*>(raw), n);
-  }
-  if (sigs.empty()) return make_error(ErrorKind::trust, "it carries no ed25519 signature");
-  return sigs;
-}
 
 // Only after the signature: the JSON fields.
 Result<Statement> statement_fields(const std::string& body) {
@@ -48,19 +27,21 @@ Result<Statement> statement_fields(const std::string& body) {
   }
 }
 
-Result<Statement> parse_and_verify(const std::string& text, const std::string& key, const std::string& branch) {
+Result<Statement> parse_and_verify(const std::string& text, const Keyring& ring, const std::string& branch) {
   if (text.size() > kMaxStatementBytes)
     return make_error(ErrorKind::server, "larger than {} bytes", kMaxStatementBytes);
-  auto nl = text.find('\n');
-  if (nl == std::string::npos) return make_error(ErrorKind::trust, "it carries no ed25519 signature");
-  std::string body = text.substr(0, nl);
-  auto sigs = signature_lines(std::string_view(text).substr(nl + 1));
-  if (!sigs) return sigs.error();
-  LOTA_TRY(Repo::verify_raw_signatures(body, *sigs, key, "the statement"));
-  auto s = statement_fields(body);
+  auto lines = parse_signed_lines(text, 1, kMaxStatementSignatures);
+  if (!lines) return lines.error();
+  if (lines->empty()) return make_error(ErrorKind::server, "empty");
+  const SignedLine& line = lines->front();
+  auto signer = find_signer(ring, line.body, line.signatures, "the statement");
+  if (!signer) return signer.error();
+  auto s = statement_fields(line.body);
   if (!s) return s.error();
+  if (auto why = ring.refusal(*signer, s->published); !why.empty()) return make_error(ErrorKind::trust, "{}", why);
   if (s->branch != branch)
     return make_error(ErrorKind::trust, "it is for branch {}, not {} (served in the wrong place)", s->branch, branch);
+  s->signer = *signer;
   return s;
 }
 
@@ -79,8 +60,8 @@ std::string statement_url(const std::string& remote, const std::string& branch) 
   return remote + "/lota/refs/" + branch;
 }
 
-Result<Statement> parse_statement(const std::string& text, const std::string& key, const std::string& branch) {
-  auto s = parse_and_verify(text, key, branch);
+Result<Statement> parse_statement(const std::string& text, const Keyring& ring, const std::string& branch) {
+  auto s = parse_and_verify(text, ring, branch);
   if (!s) return s.error().with_context("the signed statement for {}", branch);
   return s;
 }

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "base/result.hpp"
+#include "update/keyring.hpp"
 #include "update/state.hpp"
 
 namespace lota {
@@ -22,14 +23,15 @@ struct Statement {
   std::string branch, commit, version;
   int64_t published = 0;  // seconds since the epoch, as the publishing host's clock said
   int64_t expires = 0;
+  std::string signer;  // the key whose signature verified
 };
 
 // "<remote>/lota/refs/<branch>".
 std::string statement_url(const std::string& remote, const std::string& branch);
 
 // Parses and verifies a statement: one JSON line, then "ed25519 <base64 signature>" lines (at
-// most 8), a signature by `key` (base64) over the JSON line's bytes.
-Result<Statement> parse_statement(const std::string& text, const std::string& key, const std::string& branch);
+// most 8), one by a key of `ring` valid at its publication, over the JSON line's bytes.
+Result<Statement> parse_statement(const std::string& text, const Keyring& ring, const std::string& branch);
 
 // The statement against the device's floor for its branch: an older one is refused (a replay),
 // so is another one published at the same second. A newer one raises the floor in `state` (returns true: save).

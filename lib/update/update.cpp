@@ -11,9 +11,9 @@
 #include "update/boot_set_sync.hpp"
 #include "update/deploy.hpp"
 #include "update/fetch.hpp"
+#include "update/keyring.hpp"
 #include "update/local_repair.hpp"
 #include "update/remote_check.hpp"
-#include "update/sign_key.hpp"
 #include "update/statement.hpp"
 #include "update/trial.hpp"
 #include "update/update_context.hpp"
@@ -67,11 +67,11 @@ bool step_left_unfinished(const State& state) {
 }
 
 // Phase 5, deploy: the update itself; the boot set follows the new sysroot.
-UpdateOutcome update_to(UpdateContext& ctx, const std::string& commit, const std::string& key) {
+UpdateOutcome update_to(UpdateContext& ctx, const std::string& commit, const Keyring& ring) {
   const State& state = ctx.state;
   log::info("update available: {} -> {}", state.deployed ? short_id(state.deployed->commit) : "none", short_id(commit));
   std::string from = state.deployed ? state.deployed->version : "nothing";
-  if (auto st = fetch_and_deploy(ctx, commit, key); !st) {
+  if (auto st = fetch_and_deploy(ctx, commit, ring); !st) {
     log::error("update to {} failed: {}; booting {}", short_id(commit), st.error().message, from);
     ctx.state.add_event("update failed: " + st.error().message);
     (void)save_state(ctx.layout.state(), ctx.state);
@@ -85,8 +85,8 @@ UpdateOutcome update_to(UpdateContext& ctx, const std::string& commit, const std
   return out;
 }
 
-UpdateOutcome repair_from_remote(UpdateContext& ctx, const std::string& key) {
-  if (auto st = fetch_repair(ctx, key); !st) {
+UpdateOutcome repair_from_remote(UpdateContext& ctx, const Keyring& ring) {
+  if (auto st = fetch_repair(ctx, ring); !st) {
     log::error("{}; booting it as it is", st.error().message);
     return UpdateEnding::repair_failed;
   }
@@ -94,10 +94,13 @@ UpdateOutcome repair_from_remote(UpdateContext& ctx, const std::string& key) {
 }
 
 // How releases are checked, in the journal for `lota status` (saved only when it changes).
-void record_trust(UpdateContext& ctx, const Result<std::string>& key) {
-  std::string trust = !key           ? "none: " + key.error().message
-                      : key->empty() ? "UNSIGNED releases accepted (allow_unsigned=1)"
-                                     : "ed25519 signature, ref binding and downgrade floor checked before download";
+void record_trust(UpdateContext& ctx, const Result<Keyring>& ring) {
+  std::string trust = !ring           ? "none: " + ring.error().message
+                      : ring->empty() ? "UNSIGNED releases accepted (allow_unsigned=1)"
+                                      : fmt::format(
+                                            "signed statement, ed25519 signature ({} key(s) trusted), ref binding and "
+                                            "downgrade floor checked before download",
+                                            ring->keys.size());
   if (ctx.state.trust == trust) return;
   ctx.state.trust = trust;
   if (auto st = ctx.save_journal_making_room(); !st) log::warn("{}", st.error().message);
@@ -124,10 +127,10 @@ UpdateOutcome check_and_fetch(UpdateContext& ctx, DeployedHealth health) {
   const Config& config = ctx.config;
   const State& state = ctx.state;
   bool needs_objects = health == DeployedHealth::needs_objects;
-  auto key = required_sign_key(config);  // a configuration error is said every boot, trial or not
-  record_trust(ctx, key);
-  if (!key) {
-    log::error("{} - no update check", key.error().message);
+  auto ring = required_keyring(config, state.keyring);  // a configuration error is said every boot
+  record_trust(ctx, ring);
+  if (!ring) {
+    log::error("{} - no update check", ring.error().message);
     return config.sign_key.empty() ? UpdateEnding::unsigned_refused : UpdateEnding::bad_sign_key;
   }
   if (state.trial && !needs_objects) {
@@ -135,14 +138,14 @@ UpdateOutcome check_and_fetch(UpdateContext& ctx, DeployedHealth health) {
     return UpdateEnding::on_trial;
   }
   log::info("checking {} branch {} (budget {:g} s)", config.remote, config.branch, config.check_timeout);
-  auto offer = network_and_check(config, *key);
+  auto offer = network_and_check(config, *ring);
   if (!offer) {
     log::warn("update check failed: {}; booting the current version", offer.error().message);
     return UpdateEnding::check_failed;
   }
   if (offer->statement && !take_statement(ctx, *offer->statement)) return UpdateEnding::statement_refused;
   const std::string& commit = offer->commit;
-  if (needs_objects) return repair_from_remote(ctx, *key);
+  if (needs_objects) return repair_from_remote(ctx, offer->keyring);
   if (state.deployed && commit == state.deployed->commit) {
     log::info("up to date: {} ({})", state.deployed->version, short_id(commit));
     return UpdateEnding::up_to_date;
@@ -151,7 +154,7 @@ UpdateOutcome check_and_fetch(UpdateContext& ctx, DeployedHealth health) {
     log::info("remote offers {} which was rolled back before: ignored until a newer commit", short_id(commit));
     return UpdateEnding::rejected;
   }
-  return update_to(ctx, commit, *key);
+  return update_to(ctx, commit, offer->keyring);
 }
 
 // The story of one boot, in phases: recover, trial and rollback, boot-set reconciliation, local

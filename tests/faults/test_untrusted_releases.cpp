@@ -241,3 +241,65 @@ TEST_CASE("statements: a replayed older one, one signed by another key or missin
     CHECK(read_text(rig.dir + "/status.log").find("expired") != std::string::npos);
   }
 }
+
+// Issue 16.5: keys that change. Three releases, each signed with the key of its day (keygen
+// --rotate between them); the device trusts only the first key and missed the second release.
+TEST_CASE("keys that change: a rotated chain is followed; a retired or revoked key is refused", "[hostile]") {
+  if (::geteuid() != 0) return;
+  UpdateRig rig;
+  const std::string keys = rig.dir + "/keys";
+  auto rotate = [&] { REQUIRE(sh(rig.top + "/scripts/keygen --rotate " + keys + " 2>/dev/null") == 0); };
+  auto retired = [&](int n) { return sh_out("ls -d " + keys + "/retired/* | sed -n " + std::to_string(n) + "p"); };
+  rig.publish("1.0");  // K1
+  rig.factory("1.0");
+  rotate();
+  ::sleep(1);                           // K1 is retired from the second after the rotation
+  std::string v2 = rig.publish("2.0");  // K2, which the device never sees
+  rotate();
+  ::sleep(1);
+  std::string v3 = rig.publish("3.0");  // K3
+  rig.start_server();
+  Config c = rig.config();  // trusts K1 only (the rig's key when the device was made)
+  std::string conf = rig.write_config_file(c);
+  std::string log = rig.dir + "/keys.log";
+  auto boot = [&] {
+    ::unlink(log.c_str());
+    rig.run_boot_flow(conf, log);
+    return read_text(log);
+  };
+  rig.snapshot("start");
+
+  SECTION("a device that missed 2.0 follows the chain to K3 and takes 3.0; then a commit by K1 is refused") {
+    std::string out = boot();
+    INFO(out);
+    CHECK(out.find("key chain: followed to entry 4 (3 keys)") != std::string::npos);
+    CHECK(out.find("boot-flow: updated 1.0 -> 3.0") != std::string::npos);
+    State s = rig.state();
+    REQUIRE(s.keyring.keys.size() == 3);
+    CHECK(s.keyring.serial == 4);
+    CHECK(s.keyring.keys[0].retired_from != 0);
+    CHECK(s.keyring.keys[1].retired_from != 0);
+    CHECK(s.keyring.keys[2].retired_from == 0);
+    REQUIRE(rig.lota_cli("mark-good", rig.dir + "/cli.log") == 0);
+    // The retired K1 signs 3.1 (statement and commit): refused, whatever else is right about it.
+    ::sleep(1);
+    REQUIRE(sh(rig.top + "/scripts/publish " + rig.dir + "/rootfs-3.0 --repo " + rig.repo +
+               " --branch test/stable --version 3.1 --key " + retired(1) + "/ed25519.secret >/dev/null 2>&1") == 0);
+    out = boot();
+    INFO(out);
+    CHECK(out.find("boot-flow: check failed") != std::string::npos);
+    CHECK(out.find("retired from") != std::string::npos);
+    CHECK(rig.state().deployed->commit == v3);
+  }
+  SECTION("K2 revoked: 2.0, which K2 signed before it was retired, is refused; the chain comes with 3.0's publish") {
+    REQUIRE(sh(rig.top + "/scripts/keygen --revoke " + retired(2) + "/ed25519.pub " + keys + " 2>/dev/null") == 0);
+    REQUIRE(sh("cp " + keys + "/chain " + rig.repo + "/lota/keyring") == 0);  // what the next publish does
+    rig.offer(v2);  // a statement by K3 naming 2.0 (a rollback on the server, or an attacker's pick)
+    std::string out = boot();
+    INFO(out);
+    CHECK(out.find("boot-flow: update failed") != std::string::npos);
+    CHECK(out.find("signed by the revoked key") != std::string::npos);
+    CHECK(rig.state().deployed->version == "1.0");
+    CHECK(rig.state().keyring.serial == 0);  // nothing of the chain is kept without a release
+  }
+}

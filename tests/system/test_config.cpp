@@ -6,7 +6,7 @@
 #include "base/file.hpp"
 #include "rig/update_rig.hpp"
 #include "system/config.hpp"
-#include "update/sign_key.hpp"
+#include "update/keyring.hpp"
 
 using namespace lota;
 
@@ -102,18 +102,21 @@ TEST_CASE("a malformed config file is reported, the command line still applies")
   CHECK(l.config.rootwait == 1.5);
 }
 
-TEST_CASE("sign key: inline base64 (even one starting with '/'), or a file holding one") {
+TEST_CASE("sign key: inline base64 (even one starting with '/'), or a file holding one or more") {
   const std::string slash_key = "/kVyp18ys075INKivmcdyjRXprRmzwYsMIXSgl+13vc=";
-  auto k = load_sign_key(slash_key);
+  const std::string other = "AkVyp18ys075INKivmcdyjRXprRmzwYsMIXSgl+13vc=";
+  auto k = load_sign_keys(slash_key);
   REQUIRE(k.ok());
-  CHECK(*k == slash_key);
+  CHECK(*k == std::vector<std::string>{slash_key});
   std::string file = test::sh_out("mktemp");
-  REQUIRE(write_file_atomic(file, slash_key + "\n").ok());
-  auto from_file = load_sign_key(file);
+  REQUIRE(write_file_atomic(file, "# the release keys\n" + slash_key + "\n\n" + other + "\n").ok());
+  auto from_file = load_sign_keys(file);
   REQUIRE(from_file.ok());
-  CHECK(*from_file == slash_key);
-  CHECK_FALSE(load_sign_key("/no/such/key.pub").ok());
-  CHECK_FALSE(load_sign_key("not-a-key").ok());
-  CHECK_FALSE(load_sign_key("kVyp18ys075INKivmcdyjRX!rRmzwYsMIXSgl+13vc=").ok());
+  CHECK(*from_file == std::vector<std::string>{slash_key, other});
+  CHECK_FALSE(load_sign_keys("/no/such/key.pub").ok());
+  CHECK_FALSE(load_sign_keys("not-a-key").ok());
+  CHECK_FALSE(load_sign_keys("kVyp18ys075INKivmcdyjRX!rRmzwYsMIXSgl+13vc=").ok());
+  REQUIRE(write_file_atomic(file, "# nothing\n").ok());
+  CHECK_FALSE(load_sign_keys(file).ok());
   ::unlink(file.c_str());
 }
