@@ -7,12 +7,15 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 # ota_prepare BOARD DIR PORT: keys, the board's initramfs pointing at http://10.0.2.2:PORT (the
 # host's 127.0.0.1 seen from QEMU's user network), rootfs trees 1.0, 2.0 (adds zlib1g and
 # changes /etc/motd) and 3.0 (never confirms itself; a new initramfs in its boot set), 1.0 published to DIR/repo, and the
-# factory image DIR/factory.img with 1.0 (boot files in DIR/boot/boot.1).
+# factory image DIR/factory.img with 1.0 (boot files in DIR/boot/boot.1). Then the release key is
+# rotated (scripts/keygen --rotate): 2.0 and 3.0 are signed by a key the device does not have and
+# learns from the key chain the server publishes.
 ota_prepare() {
   local board=$1 dir=$2 port=$3 extra=${4:-}
   mkdir -p "$dir"
   rm -rf "$dir/repo"
-  [ -f "$dir/keys/ed25519.secret" ] || "$LOTA_TOP/scripts/keygen" "$dir/keys"
+  rm -rf "$dir/keys"  # a new chain every time: it is bounded (64 entries) on the device
+  "$LOTA_TOP/scripts/keygen" "$dir/keys"
   "$LOTA_TOP/initramfs/build" "$board" "$dir/initramfs.img" "remote=http://10.0.2.2:$port
 branch=$board/stable
 sign_key=$(cat "$dir/keys/ed25519.pub")
@@ -34,6 +37,8 @@ $extra}"
   [ ! -f "$LOTA_TOP/board/$board/boot.cmd" ] || script=(--boot-script "$LOTA_TOP/board/$board/boot.cmd")
   "$LOTA_TOP/scripts/make-image" --repo "$dir/repo" --branch "$board/stable" --out "$dir/factory.img" \
     --boot-dir "$dir/boot" "${script[@]}"
+  sleep 1  # the old key is retired from the second after the rotation: 1.0 is older
+  "$LOTA_TOP/scripts/keygen" --rotate "$dir/keys"
 }
 
 # ota_publish BOARD DIR VERSION: publish DIR/rootfs-VERSION on BOARD/stable; prints the commit.

@@ -15,9 +15,12 @@
 
 namespace lota {
 
+// Bounds on what unverified data can cost PID 1: at most entries x keys x signatures ed25519
+// checks for a chain (64 x 8 x 2), keys x Repo::kMaxSignatures for a commit (8 x 4).
 constexpr size_t kMaxChainBytes = 64u << 10;
 constexpr size_t kMaxChainEntries = 64;
-constexpr size_t kMaxKeys = 32;
+constexpr size_t kMaxChainEntrySignatures = 2;
+constexpr size_t kMaxKeys = 8;
 
 struct TrustedKey {
   std::string key;           // base64 ed25519 public key
@@ -44,11 +47,17 @@ Result<std::vector<std::string>> load_sign_keys(const std::string& setting);
 // key is an error unless allow_unsigned=1, and then an empty keyring (said every boot).
 Result<Keyring> required_keyring(const Config& config, const Keyring& kept);
 
-// Applies the chain's entries past base.serial, in order, each signed by a key valid at its
-// publication. An entry that does not verify ends it: an error, and `base` stays what it was.
+// Applies the chain's entries past base.serial, in order (serials without gaps, publication
+// times that never go back), each signed by a key valid at its publication; an entry that would
+// change nothing is passed over unverified. An entry that fails ends it: an error, and `base`
+// stays what it was.
 Result<Keyring> follow_chain(const Keyring& base, const std::string& chain_text);
 
-// Which non-revoked key of `ring` made one of `signatures` (raw, 64 bytes each) over `data`.
+// Whether `after` trusts a key `before` does not (a chain that only retires or revokes does not).
+bool adds_keys(const Keyring& before, const Keyring& after);
+
+// Which key of `ring` made one of `signatures` (raw, 64 bytes each) over `data`; a revoked one is
+// an error naming it.
 Result<std::string> find_signer(const Keyring& ring, const std::string& data,
                                 const std::vector<std::string>& signatures, const std::string& what);
 

@@ -51,6 +51,8 @@ Result<Floor> current_floor(const UpdateContext& ctx) {
   Floor floor = state.floor.value_or(Floor{});
   if (!state.deployed) return floor;
   auto deployed = ctx.repo.commit_info(state.deployed->commit);
+  // The floor already names it (every deployment since issue 16 raises it): enough to judge by.
+  if (!deployed && state.floor && state.floor->commit == state.deployed->commit) return floor;
   if (!deployed)
     return make_error(ErrorKind::trust,
                       "the deployed commit cannot be read ({}): the downgrade floor is unknown - updates refused; "

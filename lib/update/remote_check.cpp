@@ -56,10 +56,14 @@ Result<RemoteOffer> check_statement(const Config& config, const Keyring& ring, d
                              body.error().message),
                  body.error().kind};
   auto statement = parse_statement(*body, ring, config.branch);
-  if (statement) return RemoteOffer{statement->commit, *statement, ring};
-  // Not signed by a key this device holds: perhaps by one the key chain leads to.
+  // Signed by a key this device holds and no newer chain than it has followed: done. Else the
+  // chain may lead to the key that signed it, or to a revocation of the one that did.
+  if (statement && statement->keyring <= ring.serial) return RemoteOffer{statement->commit, *statement, ring};
   auto next = along_chain(config, ring, std::max(0.5, deadline - monotonic_seconds()));
-  if (!next || next->serial == ring.serial) return statement.error();
+  if (!next || next->serial == ring.serial) {
+    if (statement) return RemoteOffer{statement->commit, *statement, ring};
+    return statement.error();
+  }
   auto again = parse_statement(*body, *next, config.branch);
   if (!again) return again.error();
   return RemoteOffer{again->commit, *again, *next};

@@ -97,7 +97,7 @@ class Repo {
   // Raw ed25519 signatures (64 bytes each) of `data` by `key`: one must verify (a statement's).
   static Status verify_raw_signatures(const std::string& data, const std::vector<std::string>& signatures,
                                       const std::string& key, const std::string& what);
-  static constexpr size_t kMaxSignatures = 16;
+  static constexpr size_t kMaxSignatures = 4;
   bool has_commit(const std::string& checksum) const;
 
   // The commit must carry a valid ed25519 signature from `public_key` (base64).

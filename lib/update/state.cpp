@@ -132,6 +132,7 @@ std::string serialize_state(const State& state) {
   j["statement"] = to_json(state.statement);
   j["keyring"] = to_json(state.keyring);
   j["trust"] = state.trust;
+  if (state.floor_unknown) j["floor_unknown"] = true;
   json events = json::array();
   for (const auto& e : state.events) events.push_back({{"time", e.time}, {"text", e.text}});
   j["events"] = events;
@@ -164,6 +165,7 @@ Result<State> parse_state(const std::string& text) {
     state.statement = statement_from(j);
     state.keyring = keyring_from(j);
     state.trust = j.value("trust", "");
+    state.floor_unknown = j.value("floor_unknown", false);
     if (j.contains("events"))
       for (const auto& e : j["events"]) {
         // Events only inform: a bad one is dropped, never a reason to refuse the journal (which
@@ -241,8 +243,12 @@ Result<State> load_state(const std::string& path) {
   auto trust = load_trust(trust_record_path(path));
   if (trust && *trust) merge_trust(state, **trust);
   // With the journal there, its own copy of the floor stands, and the next save rewrites the
-  // record; without it, nothing says how old a release may be.
-  if (!trust) state.floor_unknown = !journal;
+  // record; without it, nothing says how old a release may be, and that is kept in the journal
+  // until the record can be read again (a restored one clears it).
+  if (trust && *trust)
+    state.floor_unknown = false;
+  else if (!trust && !journal)
+    state.floor_unknown = true;
   return state;
 }
 

@@ -68,8 +68,9 @@ struct State {
   Keyring keyring;                         // followed along the server's key chain (update/keyring.hpp)
   std::string trust;                       // how the last boot checked releases, for `lota status`
   std::vector<Event> events;               // newest last, bounded
-  // Not saved: the journal was missing and the trust record (lota/trust) unreadable, so the floor
-  // is unknown and no update may be accepted.
+  // The journal was missing and the trust record (lota/trust) unreadable: the floor is unknown
+  // and no update may be accepted until the record is restored (kept in the journal till then;
+  // the record is not rewritten meanwhile).
   bool floor_unknown = false;
 
   void add_event(std::string text);

@@ -18,8 +18,13 @@ Result<Statement> statement_fields(const std::string& body) {
   try {
     json j = json::parse(body);
     if (j.value("format", 0) != 1) return make_error(ErrorKind::server, "unknown format");
-    Statement s{j.at("branch").get<std::string>(), j.at("commit").get<std::string>(),
-                j.at("version").get<std::string>(), j.at("published").get<int64_t>(), j.at("expires").get<int64_t>()};
+    Statement s{j.at("branch").get<std::string>(),
+                j.at("commit").get<std::string>(),
+                j.at("version").get<std::string>(),
+                j.at("published").get<int64_t>(),
+                j.at("expires").get<int64_t>(),
+                j.value("keyring", int64_t{0}),
+                ""};
     if (!is_checksum(s.commit)) return make_error(ErrorKind::server, "'commit' is not a checksum");
     return s;
   } catch (const std::exception& e) {

@@ -23,7 +23,8 @@ struct Statement {
   std::string branch, commit, version;
   int64_t published = 0;  // seconds since the epoch, as the publishing host's clock said
   int64_t expires = 0;
-  std::string signer;  // the key whose signature verified
+  int64_t keyring = 0;  // entries in the server's key chain when it was signed
+  std::string signer;   // the key whose signature verified
 };
 
 // "<remote>/lota/refs/<branch>".

@@ -122,6 +122,14 @@ bool take_statement(UpdateContext& ctx, const Statement& statement) {
   return true;
 }
 
+// A key chain that only retired or revoked keys is kept at once (it can only refuse more); one
+// that adds a key is kept with the release that verifies under it (fetch.cpp).
+void keep_tightened_keyring(UpdateContext& ctx, const Keyring& had, const Keyring& followed) {
+  if (followed.serial <= ctx.state.keyring.serial || adds_keys(had, followed)) return;
+  ctx.state.keyring = followed;
+  if (auto st = ctx.save_journal_making_room(); !st) log::warn("{}", st.error().message);
+}
+
 // Phase 4, check: what the remote offers, and whether it is anything to fetch.
 UpdateOutcome check_and_fetch(UpdateContext& ctx, DeployedHealth health) {
   const Config& config = ctx.config;
@@ -144,6 +152,7 @@ UpdateOutcome check_and_fetch(UpdateContext& ctx, DeployedHealth health) {
     return UpdateEnding::check_failed;
   }
   if (offer->statement && !take_statement(ctx, *offer->statement)) return UpdateEnding::statement_refused;
+  keep_tightened_keyring(ctx, *ring, offer->keyring);
   const std::string& commit = offer->commit;
   if (needs_objects) return repair_from_remote(ctx, offer->keyring);
   if (state.deployed && commit == state.deployed->commit) {

@@ -144,41 +144,54 @@ TEST_CASE("the kernel command line cannot lower trust: each trust setting tried"
   ::sleep(1);
   std::string v1 = rig.publish("1.0");
   rig.factory("1.0");
-  std::string unsigned_commit = rig.publish("2.0-unsigned", /*sign=*/false);
   rig.publish("2.1-other-board", true, false, "test/other");
+  std::string v2 = rig.publish("2.0");
+  // Unsigned, bound to test/stable, committed without publish (whose pruning would take 0.9).
+  std::string unsigned_commit =
+      sh_out(rig.ostree + " --repo=" + rig.repo + " commit --branch=test/stable --tree=dir=" + rig.dir +
+             "/rootfs-2.0 --owner-uid=0 --owner-gid=0 --add-metadata-string=version=2.0-unsigned");
+  REQUIRE(unsigned_commit.size() == 64);
   rig.start_server();
   rig.snapshot("start");
+  REQUIRE(sh(rig.top + "/scripts/keygen " + rig.dir + "/other 2>/dev/null") == 0);
+  const std::string live = "http://127.0.0.1:" + std::to_string(rig.port);
+  const std::string good_key = rig.pubkey;
+  // Each try is one the command line would win if it were taken: the initramfs's settings alone
+  // refuse what the server offers, the command line's would let it in.
   struct Try {
     std::string cmdline;
     std::string branch_to;  // what the server's test/stable names
-    const char* key;        // the setting's name
-    bool signed_config = true;
+    std::string conf_remote, conf_key;
   };
   const Try tries[] = {
-      {"lota.sign_key=", unsigned_commit, "sign_key"},
-      {"lota.allow_unsigned=1", unsigned_commit, "allow_unsigned", false},
-      {"lota.allow_downgrade=1", v09, "allow_downgrade"},
-      {"lota.branch=test/other", unsigned_commit, "branch"},
-      {"lota.remote=http://127.0.0.1:1", unsigned_commit, "remote"},
-      {"lota.tls_ca=/tmp/evil-ca.pem", unsigned_commit, "tls_ca"},
-      {"lota.init=/bin/sh", unsigned_commit, "init"},
+      {"lota.sign_key= lota.allow_unsigned=1", unsigned_commit, live, good_key},
+      {"lota.sign_key=" + good_key, v2, live, sh_out("cat " + rig.dir + "/other/ed25519.pub")},
+      {"lota.allow_unsigned=1", unsigned_commit, live, ""},
+      {"lota.allow_downgrade=1", v09, live, good_key},
+      {"lota.branch=test/other", unsigned_commit, live, good_key},
+      {"lota.remote=" + live, v2, "http://127.0.0.1:1", good_key},
+      // These two cannot change this outcome; what they would do is in test_config.cpp.
+      {"lota.tls_ca=/tmp/evil-ca.pem", unsigned_commit, live, good_key},
+      {"lota.init=/bin/sh", unsigned_commit, live, good_key},
   };
   for (const Try& t : tries) {
     INFO(t.cmdline);
     rig.restore("start");
     rig.offer(t.branch_to);
     Config c = rig.config();
-    if (!t.signed_config) c.sign_key = "";
+    c.remote = t.conf_remote;
+    c.sign_key = t.conf_key;
     std::string log = rig.dir + "/cmdline.log";
     ::unlink(log.c_str());
     rig.run_boot_flow(rig.write_config_file(c), log, {}, t.cmdline);
     std::string out = read_text(log);
     INFO(out);
-    CHECK(out.find(t.cmdline + " ignored: ") != std::string::npos);
+    for (const auto& word : {t.cmdline.substr(0, t.cmdline.find(' '))})
+      CHECK(out.find(word + " ignored: ") != std::string::npos);
     // Whatever the server offers here is refused under the initramfs's settings: 1.0 stays.
     CHECK(rig.state().deployed->commit == v1);
     CHECK(out.find("boot-flow: updated") == std::string::npos);
-    if (!t.signed_config) CHECK(out.find("boot-flow: unsigned remote refused") != std::string::npos);
+    if (t.conf_key.empty()) CHECK(out.find("boot-flow: unsigned remote refused") != std::string::npos);
   }
 }
 
@@ -288,6 +301,13 @@ TEST_CASE("keys that change: a rotated chain is followed; a retired or revoked k
     out = boot();
     INFO(out);
     CHECK(out.find("boot-flow: check failed") != std::string::npos);
+    CHECK(out.find("retired from") != std::string::npos);
+    CHECK(rig.state().deployed->commit == v3);
+    // The same commit, now named by a statement of the current key: the commit itself is refused.
+    rig.offer(sh_out(rig.ostree + " --repo=" + rig.repo + " rev-parse test/stable"));
+    out = boot();
+    INFO(out);
+    CHECK(out.find("boot-flow: update failed") != std::string::npos);
     CHECK(out.find("retired from") != std::string::npos);
     CHECK(rig.state().deployed->commit == v3);
   }

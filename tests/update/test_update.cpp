@@ -139,6 +139,7 @@ TEST_CASE("update: the downgrade floor survives a lost journal", "[update]") {
   REQUIRE(write_file_atomic(trust_record_path(rig.layout.state()), "{garbage").ok());
   rig.publish("3.0");
   CHECK(rig.run().summary == "update failed");
+  CHECK(rig.run().summary == "update failed");  // and the next boot, with the journal that boot wrote
   CHECK(read_text(trust_record_path(rig.layout.state())) == "{garbage");  // kept for whoever restores it
 }
 
