@@ -1,5 +1,7 @@
 #include "boot.hpp"
 
+#include "handover.hpp"
+
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/mount.h>
@@ -141,6 +143,7 @@ Error boot(const Config& config) {
     return make_error("reboot into boot set {} failed", outcome.reboot_into);
   }
 
+  hand_over(config, outcome);
   std::string deployment = std::string(kPartMount) + "/" + config.sysroot;
   if (auto st = check_new_root(deployment, config.init); !st) return st.error();
   auto mounted = mount_deployment(Layout{kPartMount, config.sysroot}, deployment, kNewRoot);

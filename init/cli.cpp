@@ -1,5 +1,8 @@
 #include "cli.hpp"
 
+#include "fetch_command.hpp"
+#include "status_command.hpp"
+
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -11,6 +14,7 @@
 #include <vector>
 
 #include "base/file.hpp"
+#include "base/file_lock.hpp"
 #include "base/flags.hpp"
 #include "base/version.hpp"
 #include "system/cmdline.hpp"
@@ -33,6 +37,7 @@ constexpr const char* kDefaultPart = "/run/lota/root";
 int usage() {
   std::fprintf(stderr,
                "usage: lota [--root DIR] status [--json] | mark-good | rollback | fsck | --version\n"
+               "       lota [--root DIR] fetch [--json] [--rate-limit BYTES/S] [--timeout S] [--config FILE]\n"
                "       lota check --remote URL [--branch B] [--ca FILE] [--cert FILE --key FILE] [--timeout S]\n"
                "       lota --root DIR boot-flow [--config FILE] [--cmdline TEXT] [--boot-mount DIR] [--device DEV]\n"
                "  --root DIR   the mounted root partition (default %s)\n",
@@ -50,45 +55,6 @@ int bad_usage(const Error& error) {
   return usage();
 }
 
-int status(const Layout& layout, bool as_json) {
-  auto state = load_state(layout.state());
-  if (!state) return fail(state.error().message + " - lota status needs the root partition (see --root)");
-  if (as_json) {
-    std::fputs(serialize_state(*state).c_str(), stdout);
-    return 0;
-  }
-  auto dep = [](const std::optional<Deployment>& d) {
-    return d ? fmt::format("{} ({})", d->version, d->commit.substr(0, 12)) : std::string("none");
-  };
-  fmt::print("deployed: {}\nprevious: {}\n", dep(state->deployed), dep(state->previous));
-  if (state->trial)
-    fmt::print("trial:    {} boot(s) left to confirm (lota mark-good)\n", state->trial->tries_left);
-  else
-    fmt::print("trial:    none (confirmed)\n");
-  fmt::print("step:     {}\nrejected: {}\n", to_string(state->step), state->rejected.size());
-  if (state->floor) fmt::print("floor:    {} (nothing older is installed)\n", state->floor->version);
-  if (!state->trust.empty()) fmt::print("trust:    {}\n", state->trust);
-  if (const auto& st = state->statement) {
-    fmt::print("server:   statement for {} ({}) published {}, expires {}\n", st->version, st->commit.substr(0, 12),
-               utc_time(st->published), utc_time(st->expires));
-    if (auto expired = statement_expiry(*st, std::time(nullptr)); !expired.empty())
-      fmt::print("          {} (as of the last check)\n", expired);
-  }
-  // What the boot script passed (U-Boot boards): the set this boot came from, and its attempt.
-  if (auto cmdline = read_file("/proc/cmdline")) {
-    std::string set, count;
-    for (const auto& p : parse_cmdline(*cmdline)) {
-      if (p.key == "lota.bootset") set = p.value.value_or("");
-      if (p.key == "lota.bootcount") count = p.value.value_or("");
-    }
-    if (!set.empty())
-      fmt::print("boot set: {} (boot script attempt {} of this set; 0: not on trial)\n", set,
-                 count.empty() ? "?" : count);
-  }
-  for (const auto& e : state->events) fmt::print("  event: {}\n", e.text);
-  return 0;
-}
-
 int mark_good(const Layout& layout) {
   auto state = load_state(layout.state());
   if (!state) return fail(state.error().message);
@@ -96,6 +62,12 @@ int mark_good(const Layout& layout) {
     fmt::print("lota: {} is already confirmed\n", state->deployed ? state->deployed->version : "the system");
     return 0;
   }
+  // On trial, no lota fetch runs (it refuses to), so this waits for nothing in practice.
+  auto lock = lock_file(layout.state_dir() + "/lock", true);
+  if (!lock) return fail(lock.error().message);
+  state = load_state(layout.state());
+  if (!state) return fail(state.error().message);
+  if (!state->trial) return 0;
   std::string version = state->deployed ? state->deployed->version : "?";
   state->trial.reset();
   state->add_event(fmt::format("{} confirmed healthy", version));
@@ -152,6 +124,8 @@ int check(const std::vector<std::string>& args) {
 }
 
 int request_rollback(const Layout& layout) {
+  auto lock = lock_file(layout.state_dir() + "/lock", true);
+  if (!lock) return fail(lock.error().message);
   auto state = load_state(layout.state());
   if (!state) return fail(state.error().message);
   if (!state->previous) return fail("no previous version to roll back to");
@@ -204,7 +178,8 @@ int cli_main(int argc, char** argv) {
   if (args.empty()) return usage();
   const std::string& cmd = args[0];
   if (cmd == "--version") return std::printf("lota %s\n", kVersion) < 0;
-  if (cmd == "status") return status(layout, args.size() > 1 && args[1] == "--json");
+  if (cmd == "status") return status_command(layout, args.size() > 1 && args[1] == "--json");
+  if (cmd == "fetch") return fetch_command(layout, {args.begin() + 1, args.end()});
   if (cmd == "mark-good") return mark_good(layout);
   if (cmd == "rollback") return request_rollback(layout);
   if (cmd == "fsck") return fsck(layout);

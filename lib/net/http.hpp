@@ -14,6 +14,7 @@ struct HttpOptions {
   double timeout_s = 5.0;  // whole transfer, connect included
   TlsFiles tls;
   size_t max_bytes = 1 << 20;  // larger answers are refused, not buffered
+  uint64_t max_recv_speed = 0;  // bytes/s for downloads (lota fetch --rate-limit); 0: no limit
 };
 
 // GET url; any non-2xx status is an error naming the URL and the status.

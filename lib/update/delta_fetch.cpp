@@ -112,11 +112,12 @@ struct DeltaDownload {
   double stall_s;
   std::string dir;  // workdir/<from>-<to>: kept across boots until applied
   std::string url;  // <remote>/deltas/...
-  const std::function<void(uint64_t, int, int)>& on_progress;
+  const std::function<void(uint64_t, int, int, uint64_t)>& on_progress;
   uint64_t bytes = 0;
+  uint64_t total_bytes = 0;  // the superblock's and its parts', once the superblock is read
 
   void report(int done, int total) {
-    if (on_progress) on_progress(bytes, done, total);
+    if (on_progress) on_progress(bytes, done, total, total_bytes);
   }
 };
 
@@ -167,7 +168,7 @@ DeltaResult declined(std::string why) {
 Result<DeltaResult> fetch_and_apply_delta(Repo& repo, const std::string& base_url, const HttpOptions& http,
                                           const std::string& from, const std::string& to, const std::string& sign_key,
                                           const std::string& workdir, double stall_s,
-                                          const std::function<void(uint64_t, int, int)>& on_progress) {
+                                          const std::function<void(uint64_t, int, int, uint64_t)>& on_progress) {
   std::string name = from.substr(0, 12) + "-" + to.substr(0, 12);
   std::string rel = Repo::static_delta_path(from, to);
   DeltaDownload d{http, stall_s, workdir + "/" + name, base_url + "/" + rel, on_progress};
@@ -186,6 +187,8 @@ Result<DeltaResult> fetch_and_apply_delta(Repo& repo, const std::string& base_ur
     return declined(why_not);
   }
   const auto& parts = (*superblock)->parts;
+  d.total_bytes = d.bytes;
+  for (const auto& p : parts) d.total_bytes += p.size;
   for (size_t i = 0; i < parts.size(); ++i) LOTA_TRY(download_part(d, parts[i], i, static_cast<int>(parts.size())));
   d.report(-1, -1);  // applying: no network traffic for a while
   LOTA_TRY(repo.apply_static_delta(d.dir, to));

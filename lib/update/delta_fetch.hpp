@@ -26,11 +26,12 @@ struct DeltaResult {
 };
 
 // With sign_key (base64 ed25519), the commit inside the superblock must be signed by it before
-// any part is fetched. on_progress(bytes, parts_done, parts_total); (-1, -1) announces the apply,
+// any part is fetched. on_progress(bytes, parts_done, parts_total, total_bytes) (total_bytes: of
+// the parts, from the signed superblock, 0 before it is read); (-1, -1) announces the apply,
 // which moves no bytes over the network. workdir keeps partial downloads across boots; emptied after the apply.
 Result<DeltaResult> fetch_and_apply_delta(Repo& repo, const std::string& base_url, const HttpOptions& http,
                                           const std::string& from, const std::string& to, const std::string& sign_key,
                                           const std::string& workdir, double stall_s,
-                                          const std::function<void(uint64_t, int, int)>& on_progress);
+                                          const std::function<void(uint64_t, int, int, uint64_t)>& on_progress);
 
 }  // namespace lota

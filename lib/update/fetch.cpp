@@ -14,18 +14,19 @@ namespace lota {
 namespace {
 
 PullRequest pull_request(const UpdateContext& ctx, const std::string& key, const std::string& commit,
-                         const std::string& from, const std::string& workdir) {
+                         const std::string& from, const std::string& workdir, uint64_t rate_limit = 0) {
   const Config& config = ctx.config;
   return PullRequest{.repo_path = ctx.layout.repo(),
                      .remote = {.url = config.remote, .sign_key = key, .tls = config.tls},
                      .branch = config.branch,
                      .commit = commit,
                      .from = from,
-                     .workdir = workdir};
+                     .workdir = workdir,
+                     .rate_limit = rate_limit};
 }
 
-Result<PullReport> pull(const UpdateContext& ctx, const PullRequest& request) {
-  return supervise_pull(ctx.self_exe, request, {ctx.config.pull_timeout, ctx.config.stall_timeout});
+PullLimits boot_limits(const UpdateContext& ctx) {
+  return {.deadline_s = ctx.config.pull_timeout, .stall_s = ctx.config.stall_timeout, .on_progress = {}};
 }
 
 // A failed download that ran out of room says which room and the way out; the space it took is
@@ -83,7 +84,8 @@ Status deploy_checked(UpdateContext& ctx, const std::string& commit, const Commi
 
 }  // namespace
 
-Status fetch_and_deploy(UpdateContext& ctx, const std::string& commit, const Keyring& ring) {
+Result<FetchedRelease> fetch_verified(UpdateContext& ctx, const std::string& commit, const Keyring& ring,
+                                      const FetchOptions& options) {
   auto facts = check_release_before_download(ctx, commit, ring, monotonic_seconds() + ctx.config.check_timeout);
   if (!facts) return facts.error();
   const std::string& key = facts->signer;  // libostree and the superblock check use the one that signed
@@ -91,12 +93,25 @@ Status fetch_and_deploy(UpdateContext& ctx, const std::string& commit, const Key
   const auto& deployed = ctx.state.deployed;
   // Always through libostree, even when the commit object is here: a pull cut short leaves
   // the commit marked partial, and the pull completes it.
-  auto report =
-      pull(ctx, pull_request(ctx, key, commit, deployed ? deployed->commit : "", ctx.layout.state_dir() + "/delta"));
+  auto request = pull_request(ctx, key, commit, deployed ? deployed->commit : "", ctx.layout.state_dir() + "/delta",
+                              options.rate_limit);
+  auto report = supervise_pull(ctx.self_exe, request, options.limits ? *options.limits : boot_limits(ctx));
   if (!report) return explain_failed_pull(ctx, report.error());
   log::info("pull: done, {} bytes in {:.1f} s (pull job peak RSS {} KiB)", report->progress.bytes, report->seconds,
             report->peak_rss_kib);
   LOTA_TRY(verify_arrived(ctx, commit, key));
+  return FetchedRelease{std::move(*facts), *report};
+}
+
+Status fetch_and_deploy(UpdateContext& ctx, const std::string& commit, const Keyring& ring) {
+  auto fetched = fetch_verified(ctx, commit, ring, {});
+  if (!fetched) return fetched.error();
+  return deploy_checked(ctx, commit, fetched->facts.info, ring);
+}
+
+Status deploy_stored(UpdateContext& ctx, const std::string& commit, const Keyring& ring) {
+  auto facts = check_stored_release(ctx, commit, ring);
+  if (!facts) return facts.error();
   return deploy_checked(ctx, commit, facts->info, ring);
 }
 
@@ -107,7 +122,7 @@ Status fetch_repair(UpdateContext& ctx, const Keyring& ring) {
   std::string key;
   for (const auto& k : ring.keys)
     if (!k.revoked && ctx.repo.verify_signature(deployed.commit, k.key).ok()) key = k.key;
-  auto report = pull(ctx, pull_request(ctx, key, deployed.commit, "", ""));
+  auto report = supervise_pull(ctx.self_exe, pull_request(ctx, key, deployed.commit, "", ""), boot_limits(ctx));
   if (!report) return report.error().with_context("repairing {}", deployed.version);
   auto did = restore_deployment(ctx.layout, ctx.state, ctx.repo, "corrupt objects fetched again");
   if (!did)

@@ -17,6 +17,8 @@ struct Layout {
   std::string sysroot_trash() const { return sysroot() + ".trash"; }
   std::string state_dir() const { return part + "/lota"; }
   std::string state() const { return state_dir() + "/state"; }
+  // The server's key chain as `lota fetch` followed it, kept with the staged release.
+  std::string staged_chain() const { return state_dir() + "/staged-chain"; }
 };
 
 }  // namespace lota

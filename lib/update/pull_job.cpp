@@ -34,7 +34,8 @@ std::vector<std::string> to_args(const PullRequest& r) {
           "--tls-cert", r.remote.tls.client_cert,
           "--tls-key",  r.remote.tls.client_key,
           "--from",     r.from,
-          "--workdir",  r.workdir};
+          "--workdir",  r.workdir,
+          "--rate-limit", std::to_string(r.rate_limit)};
 }
 
 std::string human_bytes(double b) {
@@ -43,7 +44,7 @@ std::string human_bytes(double b) {
   return fmt::format("{:.0f} B", b);
 }
 
-// Records on the pipe: "P <bytes> <fetched> <requested>\n", "A\n" (applying), "I <text>\n", and a
+// Records on the pipe: "P <bytes> <fetched> <requested> [<total bytes>]\n", "A\n" (applying), "I <text>\n", and a
 // final "E <kind> <message>\n" (ErrorKind by name: PID 1 decides on the kind, not the text).
 void write_record(const std::string& line) {
   const char* p = line.data();
@@ -79,9 +80,10 @@ struct Watch {
       partial.erase(0, nl + 1);
       if (line.starts_with("E ")) error = parse_error_record(line.substr(2));
       if (line.starts_with("I ")) log::info("pull: {}", line.substr(2));
-      unsigned long long b = 0, f = 0, r = 0;
+      unsigned long long b = 0, f = 0, r = 0, t = 0;
       if (line == "A") applying = true;
-      if (std::sscanf(line.c_str(), "P %llu %llu %llu", &b, &f, &r) == 3) {
+      if (int n = std::sscanf(line.c_str(), "P %llu %llu %llu %llu", &b, &f, &r, &t); n >= 3) {
+        if (n == 4) report.total_bytes = t;
         if (applying) last_byte_time = monotonic_seconds();  // the apply is over: the stall clock restarts
         applying = false;
         if (b > report.progress.bytes) last_byte_time = monotonic_seconds();
@@ -90,12 +92,16 @@ struct Watch {
     }
   }
 
-  void maybe_log(bool final) {
+  void maybe_log(bool final, const PullLimits& limits) {
     double t = monotonic_seconds();
     if (!final && t - last_log < 1.0) return;
     last_log = t;
     const auto& p = report.progress;
     double elapsed = std::max(0.001, t - start);
+    if (limits.on_progress) {
+      limits.on_progress(PullStatus{p, report.total_bytes, applying, elapsed});
+      return;
+    }
     int pct =
         p.requested ? static_cast<int>(100.0 * static_cast<double>(p.fetched) / static_cast<double>(p.requested)) : 0;
     log::info("pull: {}, {}/{} objects, {}/s, {}%", human_bytes(static_cast<double>(p.bytes)), p.fetched, p.requested,
@@ -122,9 +128,27 @@ Result<pid_t> spawn_pull_job(const std::string& self_exe, const PullRequest& req
   return pid;
 }
 
+// --rate-limit for the part of a pull lota does not make itself (libostree's object requests have
+// no rate setting): the job is stopped while it is ahead of the rate, and the kernel's TCP window
+// then slows the sender. Lota's own delta downloads are limited smoothly by libcurl as well.
+struct Pacer {
+  uint64_t rate = 0;
+  bool stopped = false;
+
+  void pace(pid_t pid, Watch& w, double now) {
+    if (rate == 0) return;
+    double due = static_cast<double>(w.report.progress.bytes) / static_cast<double>(rate);
+    bool ahead = now - w.start < due - 0.25;
+    if (ahead != stopped) ::kill(pid, ahead ? SIGSTOP : SIGCONT);
+    stopped = ahead;
+    if (stopped) w.last_byte_time = now;  // held back on purpose: not a stall
+  }
+};
+
 // Reads the job's records until it closes the pipe, or kills it at the deadline or a stall.
 // Returns why it was killed ("" when it ended by itself).
-std::string watch_pull_job(int records, pid_t pid, const PullLimits& limits, Watch& w) {
+std::string watch_pull_job(int records, pid_t pid, const PullLimits& limits, uint64_t rate, Watch& w) {
+  Pacer pacer{rate};
   for (;;) {
     pollfd p{records, POLLIN, 0};
     if (::poll(&p, 1, 200) > 0) {
@@ -134,8 +158,9 @@ std::string watch_pull_job(int records, pid_t pid, const PullLimits& limits, Wat
       if (n > 0) w.feed(buf, static_cast<size_t>(n));
     }
     double t = monotonic_seconds();
+    pacer.pace(pid, w, t);
     std::string why;
-    if (t - w.start > limits.deadline_s)
+    if (limits.deadline_s > 0 && t - w.start > limits.deadline_s)
       why = fmt::format("download took longer than lota.pull_timeout={:g} s", limits.deadline_s);
     else if (!w.applying && t - w.last_byte_time > limits.stall_s)
       why = fmt::format("download stalled: no data for {:g} s (lota.stall_timeout)", limits.stall_s);
@@ -143,7 +168,7 @@ std::string watch_pull_job(int records, pid_t pid, const PullLimits& limits, Wat
       ::kill(pid, SIGKILL);
       return why;
     }
-    w.maybe_log(false);
+    w.maybe_log(false, limits);
   }
 }
 
@@ -158,14 +183,14 @@ Result<PullReport> supervise_pull(const std::string& self_exe, const PullRequest
   wr.reset();
   Watch w;
   w.start = w.last_byte_time = w.last_log = monotonic_seconds();
-  std::string killed_because = watch_pull_job(rd.get(), *pid, limits, w);
+  std::string killed_because = watch_pull_job(rd.get(), *pid, limits, request.rate_limit, w);
   int status = 0;
   struct rusage usage {};
   while (::wait4(*pid, &status, 0, &usage) < 0 && errno == EINTR) {
   }
   w.report.seconds = monotonic_seconds() - w.start;
   w.report.peak_rss_kib = usage.ru_maxrss;
-  w.maybe_log(true);
+  w.maybe_log(true, limits);
   if (!killed_because.empty())
     return make_error(ErrorKind::network, "{}; kept what was fetched for the next boot", killed_because);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -185,7 +210,10 @@ int pull_job_main(const std::vector<std::string>& args) {
              string_flag("--commit", r.commit), string_flag("--sign-key", r.remote.sign_key),
              string_flag("--tls-ca", r.remote.tls.ca), string_flag("--tls-cert", r.remote.tls.client_cert),
              string_flag("--tls-key", r.remote.tls.client_key), string_flag("--from", r.from),
-             string_flag("--workdir", r.workdir)});
+             string_flag("--workdir", r.workdir), {"--rate-limit", [&r](const std::string& v) -> Status {
+               r.rate_limit = std::strtoull(v.c_str(), nullptr, 10);
+               return {};
+             }}});
   if (!parsed) return fail(parsed.error().with_context("pull job"));
   auto repo = Repo::open(r.repo_path);
   if (!repo) return fail(repo.error());
@@ -195,12 +223,13 @@ int pull_job_main(const std::vector<std::string>& args) {
     HttpOptions http;
     http.timeout_s = 30;  // connect; the transfer itself is bounded by the stall limit and PID 1
     http.tls = r.remote.tls;
+    http.max_recv_speed = r.rate_limit;
     auto d = fetch_and_apply_delta(*repo, r.remote.url, http, r.from, r.commit, r.remote.sign_key, r.workdir, 30,
-                                   [](uint64_t bytes, int done, int total) {
+                                   [](uint64_t bytes, int done, int total, uint64_t total_bytes) {
                                      if (done < 0)
                                        write_record("A\n");  // applying: PID 1 pauses the stall clock
                                      else
-                                       write_record(fmt::format("P {} {} {}\n", bytes, done, total));
+                                       write_record(fmt::format("P {} {} {} {}\n", bytes, done, total, total_bytes));
                                    });
     if (!d) return fail(d.error());
     delta_bytes = d->bytes;

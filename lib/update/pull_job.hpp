@@ -20,15 +20,27 @@ struct PullRequest {
   std::string commit;
   std::string from;     // the deployed commit: a static delta from it is fetched by lota itself
   std::string workdir;  // where delta parts are kept until applied (survives reboots)
+  uint64_t rate_limit = 0;  // bytes/s (lota fetch --rate-limit); 0: as fast as the link goes
+};
+
+// What the supervisor knows of a running pull, for a progress display.
+struct PullStatus {
+  PullProgress progress;
+  uint64_t total_bytes = 0;  // known up front for a static delta (its signed superblock); 0: unknown
+  bool applying = false;     // a delta's parts are being applied (no network traffic)
+  double seconds = 0;
 };
 
 struct PullLimits {
-  double deadline_s = 600;
+  double deadline_s = 600;  // 0: none (a pull in the running system is only bounded by stalls)
   double stall_s = 30;
+  // Called at most once a second and at the end, instead of the console line.
+  std::function<void(const PullStatus&)> on_progress;
 };
 
 struct PullReport {
   PullProgress progress;
+  uint64_t total_bytes = 0;
   double seconds = 0;
   long peak_rss_kib = 0;  // of the pull job (its ru_maxrss)
 };

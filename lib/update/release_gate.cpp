@@ -86,25 +86,33 @@ Result<std::string> check_signature(const Keyring& ring, const std::string& body
   return signer;
 }
 
-Result<CommitInfo> judge(const UpdateContext& ctx, const std::string& commit, const Keyring& ring, double deadline_s,
-                         uint64_t& bytes, std::string& signer) {
-  auto body = fetch(ctx.config, object_url(ctx.config, commit, "commit"), kMaxCommitBytes, deadline_s, bytes);
-  if (!body) return body.error().with_context("reading commit {} from the server", short_id(commit));
-  auto info = Repo::parse_commit(*body, commit);
+// The same checks whether the commit came from the server or from this device's repository.
+Result<CommitInfo> judge_bytes(const UpdateContext& ctx, const std::string& commit, const Keyring& ring,
+                               const std::string& body, const Result<std::string>& meta, std::string& signer) {
+  auto info = Repo::parse_commit(body, commit);
   if (!info) return info.error();
   if (!ring.empty()) {
-    auto meta = fetch(ctx.config, object_url(ctx.config, commit, "commitmeta"), kMaxCommitMetaBytes, deadline_s, bytes);
-    if (!meta)
-      return Error{fmt::format("commit {} has no signature on the server ({}) - refused", short_id(commit),
-                               meta.error().message),
+    if (!meta || meta->empty())
+      return Error{fmt::format("commit {} has no signature ({}) - refused", short_id(commit),
+                               meta ? "no detached metadata" : meta.error().message),
                    ErrorKind::trust};
-    auto who = check_signature(ring, *body, *meta, *info);
+    auto who = check_signature(ring, body, *meta, *info);
     if (!who) return who.error();
     signer = *who;
   }
   LOTA_TRY(check_binding(*info, ctx.config.branch));
   LOTA_TRY(check_floor(ctx, *info));
   return info;
+}
+
+Result<CommitInfo> judge(const UpdateContext& ctx, const std::string& commit, const Keyring& ring, double deadline_s,
+                         uint64_t& bytes, std::string& signer) {
+  auto body = fetch(ctx.config, object_url(ctx.config, commit, "commit"), kMaxCommitBytes, deadline_s, bytes);
+  if (!body) return body.error().with_context("reading commit {} from the server", short_id(commit));
+  Result<std::string> meta = std::string();
+  if (!ring.empty())
+    meta = fetch(ctx.config, object_url(ctx.config, commit, "commitmeta"), kMaxCommitMetaBytes, deadline_s, bytes);
+  return judge_bytes(ctx, commit, ring, *body, meta, signer);
 }
 
 }  // namespace
@@ -120,6 +128,23 @@ Result<ReleaseFacts> check_release_before_download(const UpdateContext& ctx, con
   log::info("release {} ({}): {}bound to {}, not older than what ran here ({} bytes to decide)", short_id(commit),
             info->version, ring.empty() ? "UNSIGNED (allow_unsigned=1), " : "signed, ", ctx.config.branch, bytes);
   return ReleaseFacts{std::move(*info), bytes, signer};
+}
+
+}  // namespace lota
+
+namespace lota {
+
+Result<ReleaseFacts> check_stored_release(const UpdateContext& ctx, const std::string& commit, const Keyring& ring) {
+  auto stored = ctx.repo.stored_commit(commit);
+  if (!stored) return stored.error();
+  if (stored->body.size() > kMaxCommitBytes || stored->meta.size() > kMaxCommitMetaBytes)
+    return make_error(ErrorKind::trust, "commit {} here is larger than lota reads - refused", short_id(commit));
+  std::string signer;
+  auto info = judge_bytes(ctx, commit, ring, stored->body, stored->meta, signer);
+  if (!info) return info.error();
+  log::info("release {} ({}) here: {}bound to {}, not older than what ran here", short_id(commit), info->version,
+            ring.empty() ? "UNSIGNED (allow_unsigned=1), " : "signed, ", ctx.config.branch);
+  return ReleaseFacts{std::move(*info), 0, signer};
 }
 
 }  // namespace lota

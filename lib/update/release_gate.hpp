@@ -30,4 +30,8 @@ struct ReleaseFacts {
 Result<ReleaseFacts> check_release_before_download(const UpdateContext& ctx, const std::string& commit,
                                                    const Keyring& ring, double deadline_s);
 
+// The same checks on a commit already in the device's repository (staged by `lota fetch` or
+// imported from a bundle): nothing the running system or a medium wrote is taken on its word.
+Result<ReleaseFacts> check_stored_release(const UpdateContext& ctx, const std::string& commit, const Keyring& ring);
+
 }  // namespace lota

@@ -33,9 +33,10 @@ Result<std::string> fetch_text(const Config& config, const std::string& url, siz
 
 // The server's key chain followed from `ring`; nullopt when it has none or it does not verify
 // (said on the console).
-std::optional<Keyring> along_chain(const Config& config, const Keyring& ring, double timeout_s) {
+std::optional<Keyring> along_chain(const Config& config, const Keyring& ring, double timeout_s, std::string& text) {
   auto chain = fetch_text(config, config.remote + "/lota/keyring", kMaxChainBytes, timeout_s);
   if (!chain) return std::nullopt;
+  text = *chain;
   auto next = follow_chain(ring, *chain);
   if (!next) {
     log::warn("{}; keeping the keys this device has", next.error().message);
@@ -58,15 +59,25 @@ Result<RemoteOffer> check_statement(const Config& config, const Keyring& ring, d
   auto statement = parse_statement(*body, ring, config.branch);
   // Signed by a key this device holds and no newer chain than it has followed: done. Else the
   // chain may lead to the key that signed it, or to a revocation of the one that did.
-  if (statement && statement->keyring <= ring.serial) return RemoteOffer{statement->commit, *statement, ring};
-  auto next = along_chain(config, ring, std::max(0.5, deadline - monotonic_seconds()));
+  if (statement) {
+    if (statement->keyring <= ring.serial) return RemoteOffer{statement->commit, *statement, ring, ""};
+  }
+  std::string chain;
+  auto next = along_chain(config, ring, std::max(0.5, deadline - monotonic_seconds()), chain);
   if (!next || next->serial == ring.serial) {
-    if (statement) return RemoteOffer{statement->commit, *statement, ring};
+    if (statement) return RemoteOffer{statement->commit, *statement, ring, ""};
     return statement.error();
   }
   auto again = parse_statement(*body, *next, config.branch);
   if (!again) return again.error();
-  return RemoteOffer{again->commit, *again, *next};
+  return RemoteOffer{again->commit, *again, *next, chain};
+}
+
+Result<RemoteOffer> read_offer(const Config& config, const Keyring& ring, double timeout_s) {
+  if (!ring.empty()) return check_statement(config, ring, timeout_s);
+  auto commit = check_remote(config, timeout_s);
+  if (!commit) return commit.error();
+  return RemoteOffer{*commit, std::nullopt, ring, ""};
 }
 
 Result<RemoteOffer> network_and_check(const Config& config, const Keyring& ring) {
@@ -78,13 +89,7 @@ Result<RemoteOffer> network_and_check(const Config& config, const Keyring& ring)
     if (!up) return make_error(ErrorKind::network, "network: {}", up.error().message);
     log::info("network: {} {} ({})", up->iface, up->address, up->how);
   }
-  double left = std::max(0.5, deadline - monotonic_seconds());
-  if (ring.empty()) {
-    auto commit = check_remote(config, left);
-    if (!commit) return commit.error();
-    return RemoteOffer{*commit, std::nullopt, ring};
-  }
-  return check_statement(config, ring, left);
+  return read_offer(config, ring, std::max(0.5, deadline - monotonic_seconds()));
 }
 
 }  // namespace lota

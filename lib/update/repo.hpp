@@ -89,6 +89,14 @@ class Repo {
 
   Result<CommitInfo> commit_info(const std::string& checksum) const;
 
+  // A commit object and its detached metadata as stored here, in the form the server serves them
+  // (so the release gate judges both the same way). An error when it is missing or partial
+  // (a pull that did not finish); `meta` is empty when it has none.
+  struct StoredCommit {
+    std::string body, meta;
+  };
+  Result<StoredCommit> stored_commit(const std::string& checksum) const;
+
   // A commit object as the server sent it, before it is in any repository (repo_commit.cpp): the
   // bytes must hash to `checksum` and be a well-formed commit.
   static Result<CommitInfo> parse_commit(const std::string& bytes, const std::string& checksum);

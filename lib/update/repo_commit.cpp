@@ -32,6 +32,24 @@ Result<CommitInfo> Repo::commit_info(const std::string& checksum) const {
   return info_of(commit, checksum);
 }
 
+Result<Repo::StoredCommit> Repo::stored_commit(const std::string& checksum) const {
+  g_autoptr(GVariant) commit = nullptr;
+  OstreeRepoCommitState state{};
+  g_autoptr(GError) error = nullptr;
+  if (!ostree_repo_load_commit(repo_, checksum.c_str(), &commit, &state, &error))
+    return gerror(fmt::format("reading commit {}", checksum.substr(0, 12)), error);
+  if (state & OSTREE_REPO_COMMIT_STATE_PARTIAL)
+    return make_error(ErrorKind::corrupt, "commit {} is partial here (its download did not finish)",
+                      checksum.substr(0, 12));
+  StoredCommit out;
+  out.body.assign(static_cast<const char*>(g_variant_get_data(commit)), g_variant_get_size(commit));
+  g_autoptr(GVariant) meta = nullptr;
+  if (!ostree_repo_read_commit_detached_metadata(repo_, checksum.c_str(), &meta, nullptr, &error))
+    return gerror(fmt::format("reading the signatures of commit {}", checksum.substr(0, 12)), error);
+  if (meta) out.meta.assign(static_cast<const char*>(g_variant_get_data(meta)), g_variant_get_size(meta));
+  return out;
+}
+
 Result<CommitInfo> Repo::parse_commit(const std::string& bytes, const std::string& checksum) {
   g_autofree char* sum =
       g_compute_checksum_for_data(G_CHECKSUM_SHA256, reinterpret_cast<const guchar*>(bytes.data()), bytes.size());

@@ -125,6 +125,9 @@ std::string serialize_state(const State& state) {
   j["previous"] = to_json(state.previous);
   j["step"] = to_string(state.step);
   j["pending"] = to_json(state.pending);
+  j["staged"] = to_json(state.staged);
+  if (const auto& f = state.last_fetch)
+    j["last_fetch"] = {{"time", f->time}, {"result", f->result}, {"message", f->message}, {"bytes", f->bytes}};
   j["trial"] =
       state.trial ? json{{"commit", state.trial->commit}, {"tries_left", state.trial->tries_left}} : json(nullptr);
   j["rejected"] = state.rejected;
@@ -151,6 +154,13 @@ Result<State> parse_state(const std::string& text) {
     state.deployed = deployment_from(j, "deployed");
     state.previous = deployment_from(j, "previous");
     state.pending = deployment_from(j, "pending");
+    state.staged = deployment_from(j, "staged");
+    if (j.contains("last_fetch") && j["last_fetch"].is_object()) {
+      const json& f = j["last_fetch"];
+      state.last_fetch = FetchRecord{integer_field(f, "time", INT64_MIN, INT64_MAX, 0), f.value("result", ""),
+                                     f.value("message", ""),
+                                     static_cast<uint64_t>(integer_field(f, "bytes", 0, INT64_MAX, 0))};
+    }
     std::string step = j.value("step", "idle");
     bool known = false;
     for (auto [st, name] : kSteps)

@@ -51,6 +51,14 @@ struct StatementSeen {
   std::string commit;
 };
 
+// The last `lota fetch` in the running system, for `lota status`.
+struct FetchRecord {
+  int64_t time = 0;
+  std::string result;  // "staged", "up to date" or "failed"
+  std::string message;
+  uint64_t bytes = 0;
+};
+
 struct Event {
   int64_t time = 0;  // seconds since the epoch (may be 1970 on a board without an RTC)
   std::string text;
@@ -61,6 +69,10 @@ struct State {
   std::optional<Deployment> previous;  // sysroot.old
   Step step = Step::idle;
   std::optional<Deployment> pending;       // target of the step under way
+  // Downloaded and checked by `lota fetch` in the running system (ref lota/staged holds its
+  // objects); the next boot checks it again from the local repo and deploys it.
+  std::optional<Deployment> staged;
+  std::optional<FetchRecord> last_fetch;
   std::optional<Trial> trial;              // a new version not yet confirmed healthy
   std::vector<std::string> rejected;       // commits rolled back from: never pulled again
   std::optional<Floor> floor;              // raised by each deployment, never lowered

@@ -14,6 +14,8 @@
 #include "update/keyring.hpp"
 #include "update/local_repair.hpp"
 #include "update/remote_check.hpp"
+#include "update/server_word.hpp"
+#include "update/stage.hpp"
 #include "update/statement.hpp"
 #include "update/trial.hpp"
 #include "update/update_context.hpp"
@@ -106,31 +108,27 @@ void record_trust(UpdateContext& ctx, const Result<Keyring>& ring) {
   if (auto st = ctx.save_journal_making_room(); !st) log::warn("{}", st.error().message);
 }
 
-// The server's signed statement against the floor of those accepted before; a newer one raises it.
-bool take_statement(UpdateContext& ctx, const Statement& statement) {
-  auto fresh = accept_statement(ctx.state, statement);
-  if (!fresh) {
-    log::error("{}; booting the current version", fresh.error().message);
-    ctx.state.add_event(fresh.error().message);
-    (void)ctx.save_journal_making_room();
-    return false;
+// Phase 5 from the local repo: a release `lota fetch` staged in the running system.
+UpdateOutcome update_to_staged(UpdateContext& ctx, const Keyring& ring, const std::string& why) {
+  std::string from = ctx.state.deployed ? ctx.state.deployed->version : "nothing";
+  const Deployment staged = *ctx.state.staged;
+  if (auto st = deploy_staged(ctx, ring, why); !st) {
+    log::error("update to staged {} failed: {}; booting {}", staged.version, st.error().message, from);
+    ctx.state.add_event("update to staged release failed: " + st.error().message);
+    (void)save_state(ctx.layout.state(), ctx.state);
+    return UpdateEnding::update_failed;
   }
-  if (*fresh)
-    if (auto st = ctx.save_journal_making_room(); !st) log::warn("{}", st.error().message);
-  if (auto expired = statement_expiry(*ctx.state.statement, std::time(nullptr)); !expired.empty())
-    log::warn("{}", expired);
-  return true;
+  if (auto st = sync_boot_set(ctx); !st) log::error("{}; the next boot retries it", st.error().message);
+  UpdateOutcome out(UpdateEnding::updated);
+  out.summary = fmt::format("updated {} -> {} ({}) from the staged download", from, ctx.state.deployed->version,
+                            short_id(ctx.state.deployed->commit));
+  log::info("{}", out.summary);
+  return out;
 }
 
-// A key chain that only retired or revoked keys is kept at once (it can only refuse more); one
-// that adds a key is kept with the release that verifies under it (fetch.cpp).
-void keep_tightened_keyring(UpdateContext& ctx, const Keyring& had, const Keyring& followed) {
-  if (followed.serial <= ctx.state.keyring.serial || adds_keys(had, followed)) return;
-  ctx.state.keyring = followed;
-  if (auto st = ctx.save_journal_making_room(); !st) log::warn("{}", st.error().message);
-}
-
-// Phase 4, check: what the remote offers, and whether it is anything to fetch.
+// Phase 4, check: what the remote offers, and whether it is anything to fetch. A staged release
+// is deployed when the server cannot be asked or offers that very release; any other signed word
+// of the server is newer than the one it was staged under, and wins.
 UpdateOutcome check_and_fetch(UpdateContext& ctx, DeployedHealth health) {
   const Config& config = ctx.config;
   const State& state = ctx.state;
@@ -148,13 +146,18 @@ UpdateOutcome check_and_fetch(UpdateContext& ctx, DeployedHealth health) {
   log::info("checking {} branch {} (budget {:g} s)", config.remote, config.branch, config.check_timeout);
   auto offer = network_and_check(config, *ring);
   if (!offer) {
-    log::warn("update check failed: {}; booting the current version", offer.error().message);
+    log::warn("update check failed: {}; booting {}", offer.error().message,
+              state.staged && !needs_objects ? "the staged release" : "the current version");
+    if (state.staged && !needs_objects) return update_to_staged(ctx, *ring, "the server cannot be asked");
     return UpdateEnding::check_failed;
   }
   if (offer->statement && !take_statement(ctx, *offer->statement)) return UpdateEnding::statement_refused;
   keep_tightened_keyring(ctx, *ring, offer->keyring);
   const std::string& commit = offer->commit;
   if (needs_objects) return repair_from_remote(ctx, offer->keyring);
+  if (state.staged && state.staged->commit == commit)
+    return update_to_staged(ctx, offer->keyring, "the server still offers it");
+  if (state.staged) drop_staged(ctx, fmt::format("the server now offers {}", short_id(commit)));
   if (state.deployed && commit == state.deployed->commit) {
     log::info("up to date: {} ({})", state.deployed->version, short_id(commit));
     return UpdateEnding::up_to_date;
