@@ -1,7 +1,5 @@
 #include "boot.hpp"
 
-#include "handover.hpp"
-
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/mount.h>
@@ -14,6 +12,7 @@
 #include "base/file.hpp"
 #include "base/log.hpp"
 #include "base/version.hpp"
+#include "handover.hpp"
 #include "system/cmdline.hpp"
 #include "system/device.hpp"
 #include "system/modules.hpp"

@@ -1,8 +1,5 @@
 #include "cli.hpp"
 
-#include "fetch_command.hpp"
-#include "status_command.hpp"
-
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -17,6 +14,8 @@
 #include "base/file_lock.hpp"
 #include "base/flags.hpp"
 #include "base/version.hpp"
+#include "fetch_command.hpp"
+#include "status_command.hpp"
 #include "system/cmdline.hpp"
 #include "system/config.hpp"
 #include "system/root_partition.hpp"

@@ -94,16 +94,19 @@ void show_progress(const PullStatus& s, bool as_json) {
 
 int finish(const StageOutcome& out, bool as_json) {
   if (as_json) {
-    nlohmann::json j{{"phase", "done"},     {"result", to_string(out.ending)}, {"message", out.message},
-                     {"commit", out.commit}, {"version", out.version},        {"bytes", out.bytes}};
+    nlohmann::json j{{"phase", "done"},      {"result", to_string(out.ending)}, {"message", out.message},
+                     {"commit", out.commit}, {"version", out.version},          {"bytes", out.bytes}};
     fmt::print("{}\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   } else {
     fmt::print("lota: {}\n", out.message);
   }
   switch (out.ending) {
-    case StageEnding::up_to_date: return 0;
-    case StageEnding::staged: return kExitStaged;
-    case StageEnding::failed: break;
+    case StageEnding::up_to_date:
+      return 0;
+    case StageEnding::staged:
+      return kExitStaged;
+    case StageEnding::failed:
+      break;
   }
   return 1;
 }
@@ -113,7 +116,8 @@ int finish(const StageOutcome& out, bool as_json) {
 int fetch_command(const Layout& layout, const std::vector<std::string>& args) {
   auto a = parse_args(args);
   if (!a) {
-    std::fprintf(stderr, "lota fetch: %s\nusage: lota fetch [--json] [--rate-limit BYTES/S] [--timeout S] [--config FILE]\n",
+    std::fprintf(stderr,
+                 "lota fetch: %s\nusage: lota fetch [--json] [--rate-limit BYTES/S] [--timeout S] [--config FILE]\n",
                  a.error().message.c_str());
     return 2;
   }
@@ -131,7 +135,8 @@ int fetch_command(const Layout& layout, const std::vector<std::string>& args) {
   auto repo = Repo::open(layout.repo());
   if (!repo) return fail(repo.error().message + " - lota fetch needs the root partition (see --root)");
   std::string self = "/proc/self/exe";
-  UpdateContext ctx{.config = loaded.config, .layout = layout, .self_exe = self, .state = *state, .repo = *repo, .view = {}};
+  UpdateContext ctx{
+      .config = loaded.config, .layout = layout, .self_exe = self, .state = *state, .repo = *repo, .view = {}};
   const bool as_json = a->json;
   PullLimits limits{.deadline_s = a->timeout,
                     .stall_s = loaded.config.stall_timeout,

@@ -54,7 +54,8 @@ void hand_over(const Config& config, const UpdateOutcome& outcome, const std::st
     return;
   }
   nlohmann::json check{{"ending", to_string(outcome.ending)}, {"summary", outcome.summary}, {"uptime", log::uptime()}};
-  if (auto st = write_file_atomic(dir + "/boot-check", check.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  if (auto st = write_file_atomic(dir + "/boot-check",
+                                  check.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
       !st)
     log::warn("{}", st.error().message);
   if (config.remote.empty()) return;

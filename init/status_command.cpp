@@ -65,9 +65,9 @@ json to_json(const State& s) {
          {"boot_set", nullptr},
          {"last_check", boot_check()},
          {"last_fetch", nullptr},
-         {"floor", s.floor ? json{{"version", s.floor->version}, {"commit", s.floor->commit},
-                                  {"timestamp", s.floor->timestamp}}
-                           : json(nullptr)},
+         {"floor",
+          s.floor ? json{{"version", s.floor->version}, {"commit", s.floor->commit}, {"timestamp", s.floor->timestamp}}
+                  : json(nullptr)},
          {"statement", nullptr},
          {"trust", s.trust},
          {"rejected", s.rejected},

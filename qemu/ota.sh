@@ -4,14 +4,15 @@
 # A free TCP port on 127.0.0.1.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-# ota_prepare BOARD DIR PORT: keys, the board's initramfs pointing at http://10.0.2.2:PORT (the
+# ota_prepare BOARD DIR PORT [CONF_LINES [ROOTFS_1_OPTS]]: keys, the board's initramfs pointing at http://10.0.2.2:PORT (the
 # host's 127.0.0.1 seen from QEMU's user network), rootfs trees 1.0, 2.0 (adds zlib1g and
 # changes /etc/motd) and 3.0 (never confirms itself; a new initramfs in its boot set), 1.0 published to DIR/repo, and the
 # factory image DIR/factory.img with 1.0 (boot files in DIR/boot/boot.1). Then the release key is
 # rotated (scripts/keygen --rotate): 2.0 and 3.0 are signed by a key the device does not have and
 # learns from the key chain the server publishes.
 ota_prepare() {
-  local board=$1 dir=$2 port=$3 extra=${4:-}
+  local board=$1 dir=$2 port=$3 extra=${4:-} opts1=()
+  [ -z "${5:-}" ] || read -ra opts1 <<< "$5"  # make-rootfs options for 1.0 (e.g. --fetch)
   mkdir -p "$dir"
   rm -rf "$dir/repo"
   rm -rf "$dir/keys"  # a new chain every time: it is bounded (64 entries) on the device
@@ -21,7 +22,8 @@ branch=$board/stable
 sign_key=$(cat "$dir/keys/ed25519.pub")
 check_timeout=8${extra:+
 $extra}"
-  "$LOTA_TOP/scripts/make-rootfs" "$dir/rootfs-1.0" --board "$board" --version 1.0 --initramfs "$dir/initramfs.img"
+  "$LOTA_TOP/scripts/make-rootfs" "$dir/rootfs-1.0" --board "$board" --version 1.0 --initramfs "$dir/initramfs.img" \
+    "${opts1[@]}"
   "$LOTA_TOP/scripts/make-rootfs" "$dir/rootfs-2.0" --board "$board" --version 2.0 --initramfs "$dir/initramfs.img" \
     --package zlib1g --motd "lota demo 2.0: zlib added, motd changed"
   # 3.0 also changes its boot set (an initramfs with another config), so it needs a new one.

@@ -12,9 +12,10 @@ Result<UniqueFd> lock_file(const std::string& path, bool wait) {
   while (::flock(fd.get(), LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {
     if (errno == EINTR) continue;
     if (errno == EWOULDBLOCK)
-      return make_error("{} is held: another lota command (fetch, mark-good, rollback) is running - try again when "
-                        "it ends",
-                        path);
+      return make_error(
+          "{} is held: another lota command (fetch, mark-good, rollback) is running - try again when "
+          "it ends",
+          path);
     return errno_error("locking {}", path);
   }
   return fd;

@@ -13,7 +13,7 @@ namespace lota {
 struct HttpOptions {
   double timeout_s = 5.0;  // whole transfer, connect included
   TlsFiles tls;
-  size_t max_bytes = 1 << 20;  // larger answers are refused, not buffered
+  size_t max_bytes = 1 << 20;   // larger answers are refused, not buffered
   uint64_t max_recv_speed = 0;  // bytes/s for downloads (lota fetch --rate-limit); 0: no limit
 };
 

@@ -25,16 +25,16 @@ namespace {
 constexpr int kProgressFd = 3;
 
 std::vector<std::string> to_args(const PullRequest& r) {
-  return {"--repo",     r.repo_path,
-          "--url",      r.remote.url,
-          "--branch",   r.branch,
-          "--commit",   r.commit,
-          "--sign-key", r.remote.sign_key,
-          "--tls-ca",   r.remote.tls.ca,
-          "--tls-cert", r.remote.tls.client_cert,
-          "--tls-key",  r.remote.tls.client_key,
-          "--from",     r.from,
-          "--workdir",  r.workdir,
+  return {"--repo",       r.repo_path,
+          "--url",        r.remote.url,
+          "--branch",     r.branch,
+          "--commit",     r.commit,
+          "--sign-key",   r.remote.sign_key,
+          "--tls-ca",     r.remote.tls.ca,
+          "--tls-cert",   r.remote.tls.client_cert,
+          "--tls-key",    r.remote.tls.client_key,
+          "--from",       r.from,
+          "--workdir",    r.workdir,
           "--rate-limit", std::to_string(r.rate_limit)};
 }
 
@@ -198,50 +198,69 @@ Result<PullReport> supervise_pull(const std::string& self_exe, const PullRequest
   return w.report;
 }
 
+namespace {
+
+Result<PullRequest> parse_job_args(const std::vector<std::string>& args) {
+  PullRequest r;
+  // The same names as to_args() writes.
+  auto parsed = parse_flags(args, {string_flag("--repo", r.repo_path),
+                                   string_flag("--url", r.remote.url),
+                                   string_flag("--branch", r.branch),
+                                   string_flag("--commit", r.commit),
+                                   string_flag("--sign-key", r.remote.sign_key),
+                                   string_flag("--tls-ca", r.remote.tls.ca),
+                                   string_flag("--tls-cert", r.remote.tls.client_cert),
+                                   string_flag("--tls-key", r.remote.tls.client_key),
+                                   string_flag("--from", r.from),
+                                   string_flag("--workdir", r.workdir),
+                                   {"--rate-limit", [&r](const std::string& v) -> Status {
+                                      r.rate_limit = std::strtoull(v.c_str(), nullptr, 10);
+                                      return {};
+                                    }}});
+  if (!parsed) return parsed.error().with_context("pull job");
+  return r;
+}
+
+// lota's own static delta from the deployed commit, when there is one; the bytes it took.
+Result<uint64_t> delta_first(Repo& repo, const PullRequest& r) {
+  if (r.from.empty() || r.workdir.empty() || r.from == r.commit || !repo.has_commit(r.from)) return uint64_t{0};
+  HttpOptions http;
+  http.timeout_s = 30;  // connect; the transfer itself is bounded by the stall limit and PID 1
+  http.tls = r.remote.tls;
+  http.max_recv_speed = r.rate_limit;
+  auto d = fetch_and_apply_delta(repo, r.remote.url, http, r.from, r.commit, r.remote.sign_key, r.workdir, 30,
+                                 [](uint64_t bytes, int done, int total, uint64_t total_bytes) {
+                                   if (done < 0)
+                                     write_record("A\n");  // applying: PID 1 pauses the stall clock
+                                   else
+                                     write_record(fmt::format("P {} {} {} {}\n", bytes, done, total, total_bytes));
+                                 });
+  if (!d) return d.error();
+  write_record(d->applied ? fmt::format("I static delta applied: {} bytes\n", d->bytes)
+                          : fmt::format("I {}; pulling objects\n", d->why_not));
+  return d->bytes;
+}
+
+}  // namespace
+
 int pull_job_main(const std::vector<std::string>& args) {
   auto fail = [](const Error& e) {
     write_record(fmt::format("E {} {}\n", to_string(e.kind), e.message));
     return 1;
   };
-  PullRequest r;
-  // The same names as to_args() writes.
-  auto parsed = parse_flags(
-      args, {string_flag("--repo", r.repo_path), string_flag("--url", r.remote.url), string_flag("--branch", r.branch),
-             string_flag("--commit", r.commit), string_flag("--sign-key", r.remote.sign_key),
-             string_flag("--tls-ca", r.remote.tls.ca), string_flag("--tls-cert", r.remote.tls.client_cert),
-             string_flag("--tls-key", r.remote.tls.client_key), string_flag("--from", r.from),
-             string_flag("--workdir", r.workdir), {"--rate-limit", [&r](const std::string& v) -> Status {
-               r.rate_limit = std::strtoull(v.c_str(), nullptr, 10);
-               return {};
-             }}});
-  if (!parsed) return fail(parsed.error().with_context("pull job"));
-  auto repo = Repo::open(r.repo_path);
+  auto r = parse_job_args(args);
+  if (!r) return fail(r.error());
+  auto repo = Repo::open(r->repo_path);
   if (!repo) return fail(repo.error());
-  if (auto st = repo->set_remote("lota", r.remote); !st) return fail(st.error());
-  uint64_t delta_bytes = 0;
-  if (!r.from.empty() && !r.workdir.empty() && r.from != r.commit && repo->has_commit(r.from)) {
-    HttpOptions http;
-    http.timeout_s = 30;  // connect; the transfer itself is bounded by the stall limit and PID 1
-    http.tls = r.remote.tls;
-    http.max_recv_speed = r.rate_limit;
-    auto d = fetch_and_apply_delta(*repo, r.remote.url, http, r.from, r.commit, r.remote.sign_key, r.workdir, 30,
-                                   [](uint64_t bytes, int done, int total, uint64_t total_bytes) {
-                                     if (done < 0)
-                                       write_record("A\n");  // applying: PID 1 pauses the stall clock
-                                     else
-                                       write_record(fmt::format("P {} {} {} {}\n", bytes, done, total, total_bytes));
-                                   });
-    if (!d) return fail(d.error());
-    delta_bytes = d->bytes;
-    write_record(d->applied ? fmt::format("I static delta applied: {} bytes\n", d->bytes)
-                            : fmt::format("I {}; pulling objects\n", d->why_not));
-  }
-  auto on_progress = [delta_bytes](const PullProgress& p) {
+  if (auto st = repo->set_remote("lota", r->remote); !st) return fail(st.error());
+  auto delta = delta_first(*repo, *r);
+  if (!delta) return fail(delta.error());
+  auto on_progress = [delta_bytes = *delta](const PullProgress& p) {
     write_record(fmt::format("P {} {} {}\n", delta_bytes + p.bytes, p.fetched, p.requested));
   };
   // Never libostree's own static-delta path: lota fetched the delta above, or declined it (no
   // room, fallbacks, none on the server); libostree would fetch the same delta again.
-  if (auto st = repo->pull("lota", r.branch, r.commit, on_progress, false); !st) {
+  if (auto st = repo->pull("lota", r->branch, r->commit, on_progress, false); !st) {
     // libostree unpacks into /var/tmp, which in the initramfs is RAM: say so while it is still
     // full (its anonymous files go with this process).
     auto tmp = disk_space("/var/tmp");

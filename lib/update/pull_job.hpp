@@ -18,8 +18,8 @@ struct PullRequest {
   RemoteSettings remote;
   std::string branch;
   std::string commit;
-  std::string from;     // the deployed commit: a static delta from it is fetched by lota itself
-  std::string workdir;  // where delta parts are kept until applied (survives reboots)
+  std::string from;         // the deployed commit: a static delta from it is fetched by lota itself
+  std::string workdir;      // where delta parts are kept until applied (survives reboots)
   uint64_t rate_limit = 0;  // bytes/s (lota fetch --rate-limit); 0: as fast as the link goes
 };
 

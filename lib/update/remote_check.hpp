@@ -20,7 +20,7 @@ Result<std::string> check_remote(const Config& config, double timeout_s);
 struct RemoteOffer {
   std::string commit;
   std::optional<Statement> statement;
-  Keyring keyring;  // the device's, followed along the server's key chain when that was needed
+  Keyring keyring;    // the device's, followed along the server's key chain when that was needed
   std::string chain;  // the chain's text when it was followed ("" otherwise): kept with a staged
                       // release, whose next boot follows it again from the device's own keys
 };

@@ -53,8 +53,9 @@ StageOutcome fetch_and_stage(UpdateContext& ctx, const Keyring& ring, const Fetc
   const std::string& commit = offer->commit;
   if (state.deployed && commit == state.deployed->commit) {
     if (state.staged) drop_staged(ctx, "the server offers the deployed version again");
-    return ending(StageEnding::up_to_date, fmt::format("up to date: {} ({})", state.deployed->version, short_id(commit)),
-                  commit, state.deployed->version);
+    return ending(StageEnding::up_to_date,
+                  fmt::format("up to date: {} ({})", state.deployed->version, short_id(commit)), commit,
+                  state.deployed->version);
   }
   if (state.is_rejected(commit))
     return ending(StageEnding::up_to_date,
@@ -62,11 +63,13 @@ StageOutcome fetch_and_stage(UpdateContext& ctx, const Keyring& ring, const Fetc
                               short_id(commit)),
                   commit);
   if (state.staged && state.staged->commit == commit && ctx.repo.stored_commit(commit))
-    return ending(StageEnding::staged, fmt::format("{} ({}) is staged already: reboot to deploy it",
-                                                   state.staged->version, short_id(commit)),
-                  commit, state.staged->version);
+    return ending(
+        StageEnding::staged,
+        fmt::format("{} ({}) is staged already: reboot to deploy it", state.staged->version, short_id(commit)), commit,
+        state.staged->version);
   auto fetched = fetch_verified(ctx, commit, offer->keyring, options);
-  if (!fetched) return ending(StageEnding::failed, fmt::format("fetching {}: {}", short_id(commit), fetched.error().message));
+  if (!fetched)
+    return ending(StageEnding::failed, fmt::format("fetching {}: {}", short_id(commit), fetched.error().message));
   const std::string& version = fetched->facts.info.version;
   if (auto st = record_staged(ctx, commit, version, offer->chain); !st)
     return ending(StageEnding::failed, "recording the staged release: " + st.error().message);
@@ -97,9 +100,12 @@ Keyring staged_keyring(const UpdateContext& ctx, const Keyring& ring) {
 
 const char* to_string(StageEnding e) {
   switch (e) {
-    case StageEnding::up_to_date: return "up to date";
-    case StageEnding::staged: return "staged";
-    case StageEnding::failed: break;
+    case StageEnding::up_to_date:
+      return "up to date";
+    case StageEnding::staged:
+      return "staged";
+    case StageEnding::failed:
+      break;
   }
   return "failed";
 }
@@ -115,8 +121,8 @@ StageOutcome stage_update(UpdateContext& ctx, const FetchOptions& options) {
     out = ending(StageEnding::failed, "no remote in the configuration: nothing to fetch from");
   else
     out = fetch_and_stage(ctx, *ring, options);
-  ctx.state.last_fetch = FetchRecord{static_cast<int64_t>(std::time(nullptr)), to_string(out.ending), out.message,
-                                     out.bytes};
+  ctx.state.last_fetch =
+      FetchRecord{static_cast<int64_t>(std::time(nullptr)), to_string(out.ending), out.message, out.bytes};
   if (out.ending == StageEnding::failed) ctx.state.add_event("fetch failed: " + out.message);
   if (auto st = ctx.save_journal_making_room(); !st && out.ending != StageEnding::failed)
     out = ending(StageEnding::failed, "saving the journal: " + st.error().message);
@@ -135,7 +141,8 @@ void drop_staged(UpdateContext& ctx, const std::string& why) {
 
 Status deploy_staged(UpdateContext& ctx, const Keyring& ring, const std::string& why) {
   const Deployment staged = *ctx.state.staged;
-  log::info("deploying staged {} ({}), fetched in the running system: {}", staged.version, short_id(staged.commit), why);
+  log::info("deploying staged {} ({}), fetched in the running system: {}", staged.version, short_id(staged.commit),
+            why);
   Keyring followed = staged_keyring(ctx, ring);
   // Cleared with the deployment's first journal save: the journal never names a staged release
   // that is deployed already.

@@ -157,9 +157,9 @@ Result<State> parse_state(const std::string& text) {
     state.staged = deployment_from(j, "staged");
     if (j.contains("last_fetch") && j["last_fetch"].is_object()) {
       const json& f = j["last_fetch"];
-      state.last_fetch = FetchRecord{integer_field(f, "time", INT64_MIN, INT64_MAX, 0), f.value("result", ""),
-                                     f.value("message", ""),
-                                     static_cast<uint64_t>(integer_field(f, "bytes", 0, INT64_MAX, 0))};
+      state.last_fetch =
+          FetchRecord{integer_field(f, "time", INT64_MIN, INT64_MAX, 0), f.value("result", ""), f.value("message", ""),
+                      static_cast<uint64_t>(integer_field(f, "bytes", 0, INT64_MAX, 0))};
     }
     std::string step = j.value("step", "idle");
     bool known = false;

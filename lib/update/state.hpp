@@ -68,7 +68,7 @@ struct State {
   std::optional<Deployment> deployed;  // sysroot
   std::optional<Deployment> previous;  // sysroot.old
   Step step = Step::idle;
-  std::optional<Deployment> pending;       // target of the step under way
+  std::optional<Deployment> pending;  // target of the step under way
   // Downloaded and checked by `lota fetch` in the running system (ref lota/staged holds its
   // objects); the next boot checks it again from the local repo and deploys it.
   std::optional<Deployment> staged;

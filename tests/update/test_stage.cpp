@@ -156,7 +156,8 @@ TEST_CASE("stage: a staged release that fails its check at boot is dropped and 1
   std::string meta = fmt::format("{}/objects/{}/{}.commitmeta", t.rig.layout.repo(), t.v2.substr(0, 2), t.v2.substr(2));
   REQUIRE(::unlink(meta.c_str()) == 0);
   std::string log = boot(t.rig, t.conf, "boot");
-  CHECK(std::regex_search(log, std::regex("ERROR: update to staged 2\\.0 failed: commit [0-9a-f]{12} has no signature")));
+  CHECK(
+      std::regex_search(log, std::regex("ERROR: update to staged 2\\.0 failed: commit [0-9a-f]{12} has no signature")));
   State s = t.rig.state();
   CHECK(s.deployed->version == "1.0");
   CHECK(t.rig.deployed_file("etc/version") == "1.0\n");
