@@ -131,7 +131,13 @@ int request_rollback(const Layout& layout) {
   // A trial with no tries left makes the next boot roll back, through the same path.
   state->trial = Trial{state->deployed ? state->deployed->commit : "", 0};
   state->add_event("rollback requested");
+  // A staged release would be deployed right after the rollback: asking for the previous
+  // version withdraws it (lota fetch stages it again if wanted).
+  bool had_staged = state->staged.has_value();
+  if (had_staged) state->add_event(fmt::format("staged {} dropped: rollback requested", state->staged->version));
+  state->staged.reset();
   if (auto st = save_state(layout.state(), *state); !st) return fail(st.error().message);
+  if (auto repo = Repo::open(layout.repo()); repo && had_staged) (void)repo->set_ref("lota/staged", "");
   fmt::print("lota: the next boot rolls back to {}\n", state->previous->version);
   return 0;
 }

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "base/dir_tree.hpp"
 #include "base/file.hpp"
 #include "base/file_lock.hpp"
 #include "base/flags.hpp"
@@ -128,6 +129,9 @@ int fetch_command(const Layout& layout, const std::vector<std::string>& args) {
                             text.error().message, kRunConfig));
   auto loaded = load_config(*text, {});
   for (const auto& w : loaded.warnings) std::fprintf(stderr, "lota: %s\n", w.c_str());
+  // libostree unpacks static deltas into anonymous files in /var/tmp (a fixed path in its
+  // libglnx), which a small rootfs may lack; FHS wants it anyway.
+  if (auto st = make_dirs("/var/tmp", 01777); !st) return fail(st.error().message);
   auto lock = lock_file(layout.state_dir() + "/lock", false);
   if (!lock) return fail(lock.error().message);
   auto state = load_state(layout.state());

@@ -112,6 +112,10 @@ void record_trust(UpdateContext& ctx, const Result<Keyring>& ring) {
 UpdateOutcome update_to_staged(UpdateContext& ctx, const Keyring& ring, const std::string& why) {
   std::string from = ctx.state.deployed ? ctx.state.deployed->version : "nothing";
   const Deployment staged = *ctx.state.staged;
+  if (ctx.state.is_rejected(staged.commit)) {
+    drop_staged(ctx, "it was rolled back from before");
+    return UpdateEnding::rejected;
+  }
   if (auto st = deploy_staged(ctx, ring, why); !st) {
     log::error("update to staged {} failed: {}; booting {}", staged.version, st.error().message, from);
     ctx.state.add_event("update to staged release failed: " + st.error().message);
