@@ -54,6 +54,15 @@ int bad_usage(const Error& error) {
   return usage();
 }
 
+// The journal's writers take turns (base/file_lock.hpp); a long lota fetch is said, not a hang.
+Result<UniqueFd> wait_for_lock(const Layout& layout) {
+  std::string path = layout.state_dir() + "/lock";
+  auto now = lock_file(path, false);
+  if (now) return now;
+  fmt::print(stderr, "lota: waiting for another lota command (a lota fetch?) to finish\n");
+  return lock_file(path, true);
+}
+
 int mark_good(const Layout& layout) {
   auto state = load_state(layout.state());
   if (!state) return fail(state.error().message);
@@ -62,7 +71,7 @@ int mark_good(const Layout& layout) {
     return 0;
   }
   // On trial, no lota fetch runs (it refuses to), so this waits for nothing in practice.
-  auto lock = lock_file(layout.state_dir() + "/lock", true);
+  auto lock = wait_for_lock(layout);
   if (!lock) return fail(lock.error().message);
   state = load_state(layout.state());
   if (!state) return fail(state.error().message);
@@ -123,7 +132,7 @@ int check(const std::vector<std::string>& args) {
 }
 
 int request_rollback(const Layout& layout) {
-  auto lock = lock_file(layout.state_dir() + "/lock", true);
+  auto lock = wait_for_lock(layout);
   if (!lock) return fail(lock.error().message);
   auto state = load_state(layout.state());
   if (!state) return fail(state.error().message);

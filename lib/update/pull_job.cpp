@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -121,6 +122,9 @@ Result<pid_t> spawn_pull_job(const std::string& self_exe, const PullRequest& req
   pid_t pid = ::fork();
   if (pid < 0) return errno_error("starting the pull job");
   if (pid == 0) {
+    // Dies with its supervisor (lota fetch interrupted): no orphan pulls into the repository
+    // while a later fetch or a prune runs.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     ::dup2(progress, kProgressFd);  // dup2 clears O_CLOEXEC on the copy
     ::execv(self_exe.c_str(), argv.data());
     ::_exit(127);
@@ -131,16 +135,23 @@ Result<pid_t> spawn_pull_job(const std::string& self_exe, const PullRequest& req
 // --rate-limit for the part of a pull lota does not make itself (libostree's object requests have
 // no rate setting): the job is stopped while it is ahead of the rate, and the kernel's TCP window
 // then slows the sender. Lota's own delta downloads are limited smoothly by libcurl as well.
+// A stop lasts at most a second and is followed by a run of one poll at least, so that a burst
+// (libostree reports progress per object) never leaves a connection idle long enough for the
+// server to time it out.
 struct Pacer {
   uint64_t rate = 0;
   bool stopped = false;
+  double since = 0;
 
   void pace(pid_t pid, Watch& w, double now) {
     if (rate == 0) return;
     double due = static_cast<double>(w.report.progress.bytes) / static_cast<double>(rate);
-    bool ahead = now - w.start < due - 0.25;
-    if (ahead != stopped) ::kill(pid, ahead ? SIGSTOP : SIGCONT);
-    stopped = ahead;
+    bool stop = now - w.start < due - 0.25 && !(stopped && now - since > 1.0);
+    if (stop != stopped) {
+      ::kill(pid, stop ? SIGSTOP : SIGCONT);
+      stopped = stop;
+      since = now;
+    }
     if (stopped) w.last_byte_time = now;  // held back on purpose: not a stall
   }
 };

@@ -41,11 +41,18 @@ Result<Repo::StoredCommit> Repo::stored_commit(const std::string& checksum) cons
   if (state & OSTREE_REPO_COMMIT_STATE_PARTIAL)
     return make_error(ErrorKind::corrupt, "commit {} is partial here (its download did not finish)",
                       checksum.substr(0, 12));
+  // Written by whoever wrote this repository (the running system, for a staged release): bounded
+  // before it is copied, like the server's (release_gate.hpp).
+  if (g_variant_get_size(commit) > (8u << 20))
+    return make_error(ErrorKind::trust, "commit {} here is larger than lota reads - refused", checksum.substr(0, 12));
   StoredCommit out;
   out.body.assign(static_cast<const char*>(g_variant_get_data(commit)), g_variant_get_size(commit));
   g_autoptr(GVariant) meta = nullptr;
   if (!ostree_repo_read_commit_detached_metadata(repo_, checksum.c_str(), &meta, nullptr, &error))
     return gerror(fmt::format("reading the signatures of commit {}", checksum.substr(0, 12)), error);
+  if (meta && g_variant_get_size(meta) > (64u << 10))
+    return make_error(ErrorKind::trust, "the signatures of commit {} here are larger than lota reads - refused",
+                      checksum.substr(0, 12));
   if (meta) out.meta.assign(static_cast<const char*>(g_variant_get_data(meta)), g_variant_get_size(meta));
   return out;
 }

@@ -1,5 +1,6 @@
 #include "update/stage.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ctime>
@@ -8,7 +9,7 @@
 #include "base/log.hpp"
 #include "base/text.hpp"
 #include "update/remote_check.hpp"
-#include "update/server_word.hpp"
+#include "update/statement.hpp"
 
 namespace lota {
 namespace {
@@ -16,6 +17,12 @@ namespace {
 StageOutcome ending(StageEnding e, std::string message, const std::string& commit = "", const std::string& version = "",
                     uint64_t bytes = 0) {
   return StageOutcome{e, std::move(message), commit, version, bytes};
+}
+
+// Only a hint for the next boot, which follows the chain from its own keys: a stale one after a
+// cut is harmless, but the removal is still made durable.
+void remove_staged_chain(const Layout& layout) {
+  if (::unlink(layout.staged_chain().c_str()) == 0) (void)fsync_dir(layout.state_dir());
 }
 
 // What stands in the way of a fetch before the server is asked.
@@ -35,7 +42,7 @@ Status record_staged(UpdateContext& ctx, const std::string& commit, const std::s
                      const std::string& chain) {
   LOTA_TRY(ctx.repo.set_ref("lota/staged", commit));
   if (chain.empty())
-    ::unlink(ctx.layout.staged_chain().c_str());
+    remove_staged_chain(ctx.layout);
   else
     LOTA_TRY(write_file_atomic(ctx.layout.staged_chain(), chain));
   ctx.state.staged = Deployment{commit, version};
@@ -47,12 +54,20 @@ StageOutcome fetch_and_stage(UpdateContext& ctx, const Keyring& ring, const Fetc
   State& state = ctx.state;
   auto offer = read_offer(ctx.config, ring, ctx.config.check_timeout);
   if (!offer) return ending(StageEnding::failed, "update check failed: " + offer.error().message);
-  if (offer->statement && !take_statement(ctx, *offer->statement))
-    return ending(StageEnding::failed, "the server's statement is older than one taken before - refused");
-  keep_tightened_keyring(ctx, ring, offer->keyring);
+  // Checked against the floor of statements, never raising it, and no key chain kept: the
+  // running system's settings (/run/lota/lota.conf, --config) are not the initramfs's, and what
+  // it could write to the trust state would last for good. The next boot takes both itself.
+  if (offer->statement) {
+    State scratch = state;
+    if (auto fresh = accept_statement(scratch, *offer->statement); !fresh)
+      return ending(StageEnding::failed, fresh.error().message);
+  }
   const std::string& commit = offer->commit;
+  // Another staged release is withdrawn before anything else is fetched: the journal never names
+  // one whose ref was moved, and a cut download leaves nothing staged the server has replaced.
+  if (state.staged && state.staged->commit != commit)
+    drop_staged(ctx, fmt::format("the server now offers {}", short_id(commit)));
   if (state.deployed && commit == state.deployed->commit) {
-    if (state.staged) drop_staged(ctx, "the server offers the deployed version again");
     return ending(StageEnding::up_to_date,
                   fmt::format("up to date: {} ({})", state.deployed->version, short_id(commit)), commit,
                   state.deployed->version);
@@ -86,6 +101,12 @@ bool never_passes(const Error& e) {
 // that would have pulled it would have followed the server's).
 Keyring staged_keyring(const UpdateContext& ctx, const Keyring& ring) {
   if (ring.empty()) return ring;
+  // Written by the running system: bounded like the server's chain.
+  struct stat st {};
+  if (::stat(ctx.layout.staged_chain().c_str(), &st) == 0 && static_cast<size_t>(st.st_size) > kMaxChainBytes) {
+    log::warn("the key chain kept with the staged release is larger than {} bytes; ignored", kMaxChainBytes);
+    return ring;
+  }
   auto text = read_file(ctx.layout.staged_chain());
   if (!text) return ring;
   auto next = follow_chain(ring, *text);
@@ -136,7 +157,7 @@ void drop_staged(UpdateContext& ctx, const std::string& why) {
   ctx.state.staged.reset();
   if (auto st = ctx.save_journal_making_room(); !st) log::warn("{}", st.error().message);
   (void)ctx.repo.set_ref("lota/staged", "");
-  ::unlink(ctx.layout.staged_chain().c_str());
+  remove_staged_chain(ctx.layout);
 }
 
 Status deploy_staged(UpdateContext& ctx, const Keyring& ring, const std::string& why) {
@@ -159,7 +180,7 @@ Status deploy_staged(UpdateContext& ctx, const Keyring& ring, const std::string&
     return st;
   }
   (void)ctx.repo.set_ref("lota/staged", "");
-  ::unlink(ctx.layout.staged_chain().c_str());
+  remove_staged_chain(ctx.layout);
   return {};
 }
 

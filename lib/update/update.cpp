@@ -116,6 +116,10 @@ UpdateOutcome update_to_staged(UpdateContext& ctx, const Keyring& ring, const st
     drop_staged(ctx, "it was rolled back from before");
     return UpdateEnding::rejected;
   }
+  if (ctx.state.deployed && ctx.state.deployed->commit == staged.commit) {
+    drop_staged(ctx, "it is deployed already");  // deploying it again would lose the rollback target
+    return UpdateEnding::up_to_date;
+  }
   if (auto st = deploy_staged(ctx, ring, why); !st) {
     log::error("update to staged {} failed: {}; booting {}", staged.version, st.error().message, from);
     ctx.state.add_event("update to staged release failed: " + st.error().message);
@@ -159,8 +163,12 @@ UpdateOutcome check_and_fetch(UpdateContext& ctx, DeployedHealth health) {
   keep_tightened_keyring(ctx, *ring, offer->keyring);
   const std::string& commit = offer->commit;
   if (needs_objects) return repair_from_remote(ctx, offer->keyring);
-  if (state.staged && state.staged->commit == commit)
-    return update_to_staged(ctx, offer->keyring, "the server still offers it");
+  if (state.staged && state.staged->commit == commit) {
+    auto out = update_to_staged(ctx, offer->keyring, "the server still offers it");
+    // Not deployed but still staged (objects missing, say): the pull completes what is missing.
+    if (out.ending != UpdateEnding::update_failed || !state.staged) return out;
+    drop_staged(ctx, "pulling it from the server instead");
+  }
   if (state.staged) drop_staged(ctx, fmt::format("the server now offers {}", short_id(commit)));
   if (state.deployed && commit == state.deployed->commit) {
     log::info("up to date: {} ({})", state.deployed->version, short_id(commit));

@@ -93,6 +93,10 @@ TEST_CASE("stage: lota fetch stages 2.0; the next boot deploys it with the serve
   CHECK(t.rig.device_ref("staged") == t.v2);
   REQUIRE(s.last_fetch);
   CHECK(s.last_fetch->result == "staged");
+  // The running system's settings are not the initramfs's: nothing it fetched under them
+  // raises the statement floor or changes the keyring for good.
+  CHECK_FALSE(s.statement);
+  CHECK(s.keyring.serial == 0);
   CHECK(s.last_fetch->bytes > 0);
   auto lines = json_lines(t.out);
   REQUIRE(!lines.empty());
@@ -225,7 +229,7 @@ TEST_CASE("status: --json follows its schema; no root partition is an error", "[
   CHECK(j["trial"].is_null());
   CHECK(j["step"] == "idle");
   CHECK(j["last_fetch"]["result"] == "staged");
-  CHECK(j["statement"]["commit"] == t.v2);
+  CHECK(j["statement"].is_null());  // a fetch never raises the trust state: the next boot does
   CHECK(j.contains("boot_set"));
   CHECK(j.contains("last_check"));
   CHECK(read_text(out).find("\"keyring\"") == std::string::npos);  // not the raw journal
@@ -238,4 +242,23 @@ TEST_CASE("status: --json follows its schema; no root partition is an error", "[
   CHECK(sh(t.rig.self_exe + " --root " + empty + " status > " + out + " 2>&1") == 1);
   CHECK(read_text(out).find("no lota root partition at " + empty) != std::string::npos);
   CHECK(sh(t.rig.self_exe + " --root " + empty + " status --json > " + out + " 2>&1") == 1);
+}
+
+TEST_CASE("stage: a staged release missing objects is pulled when the server still offers it", "[stage]") {
+  if (!root()) return;
+  Staged t("echo only in 2.0 > usr/share/data/new-in-2");
+  REQUIRE(t.rc == 10);
+  // An object only 2.0 has is lost.
+  std::string sum = sh_out(t.rig.ostree + " --repo=" + t.rig.layout.repo() + " ls -C " + t.v2 +
+                           " /usr/share/data/new-in-2 | awk '{print $5}'");
+  REQUIRE(sum.size() == 64);
+  std::string lost = fmt::format("{}/objects/{}/{}.file", t.rig.layout.repo(), sum.substr(0, 2), sum.substr(2));
+  REQUIRE(::unlink(lost.c_str()) == 0);
+  std::string log = boot(t.rig, t.conf, "boot");
+  CHECK(log.find("pulling it from the server instead") != std::string::npos);
+  State s = t.rig.state();
+  CHECK(s.deployed->commit == t.v2);
+  CHECK_FALSE(s.staged);
+  CHECK(t.rig.deployed_file("usr/share/data/new-in-2") == "only in 2.0\n");
+  CHECK(t.rig.repo_fsck_clean());
 }
