@@ -159,7 +159,10 @@ UpdateOutcome check_and_fetch(UpdateContext& ctx, DeployedHealth health) {
     if (state.staged && !needs_objects) return update_to_staged(ctx, *ring, "the server cannot be asked");
     return UpdateEnding::check_failed;
   }
-  if (offer->statement && !take_statement(ctx, *offer->statement)) return UpdateEnding::statement_refused;
+  // A replayed statement is no newer word: a staged release goes ahead as with the cable out.
+  if (offer->statement && !take_statement(ctx, *offer->statement))
+    return state.staged && !needs_objects ? update_to_staged(ctx, *ring, "the server's statement is refused")
+                                          : UpdateEnding::statement_refused;
   keep_tightened_keyring(ctx, *ring, offer->keyring);
   const std::string& commit = offer->commit;
   if (needs_objects) return repair_from_remote(ctx, offer->keyring);

@@ -55,11 +55,11 @@ struct Staged {
   UpdateRig rig;
   std::string v2, conf, out;
 
-  explicit Staged(const std::string& extra = "", const std::string& fetch_args = "--json") {
+  explicit Staged(const std::string& extra = "", const std::string& fetch_args = "--json", bool no_deltas = false) {
     rig.publish("1.0");
     rig.factory("1.0");
     v2 = rig.publish("2.0", true, false, "test/stable", extra);
-    rig.start_server();
+    rig.start_server("normal", 1000, no_deltas);
     conf = rig.write_config_file(rig.config());
     out = rig.dir + "/fetch.out";
     rc = fetch(fetch_args);
@@ -196,22 +196,39 @@ TEST_CASE("stage: exit codes for up to date, failure and on trial", "[stage]") {
   CHECK(sh(t.rig.self_exe + " --root " + t.rig.layout.part + " fetch --rate-limit fast >" + t.out + " 2>&1") == 2);
 }
 
-TEST_CASE("stage: --rate-limit holds the download to the rate", "[stage]") {
-  if (!root()) return;
-  // 2.0 adds 400 KiB that does not compress: the download takes at least 2 s at 100 KiB/s.
-  Staged t("head -c 409600 /dev/urandom > usr/share/data/noise", "--json --rate-limit 100k");
-  REQUIRE(t.rc == 10);
-  auto lines = json_lines(t.out);
-  REQUIRE(lines.size() >= 2);
-  // The last progress record: bytes over the seconds since the download began.
+namespace {
+
+// The average rate of the last progress record of a fetch --json.
+double fetched_rate(const std::string& out, double& bytes) {
   const json* last = nullptr;
+  auto lines = json_lines(out);
   for (const auto& l : lines)
     if (l.contains("seconds")) last = &l;
-  REQUIRE(last);
-  double bytes = (*last)["bytes"].get<double>(), seconds = (*last)["seconds"].get<double>();
-  INFO(bytes << " bytes in " << seconds << " s");
-  CHECK(bytes > 400000);
-  CHECK(bytes / seconds < 1.3 * 102400);
+  if (!last) return -1;
+  bytes = (*last)["bytes"].get<double>();
+  return bytes / (*last)["seconds"].get<double>();
+}
+
+}  // namespace
+
+TEST_CASE("stage: --rate-limit holds the download to the rate", "[stage]") {
+  if (!root()) return;
+  // 2.0 adds 400 KiB that does not compress, in 40 files: the download takes at least 3.5 s at
+  // 100 KiB/s. With a static delta, libcurl limits lota's own download. Without (objects by
+  // libostree, which reports bytes only as objects complete, many requests at a time), the pull
+  // job is paused while it is ahead: over 127.0.0.1 the whole update arrives in one burst before
+  // the first report, so that case only shows that pausing does not break the pull.
+  for (bool no_deltas : {false, true}) {
+    Staged t("for i in $(seq 40); do head -c 10240 /dev/urandom > usr/share/data/noise$i; done",
+             "--json --rate-limit 100k", no_deltas);
+    REQUIRE(t.rc == 10);
+    double bytes = 0, rate = fetched_rate(t.out, bytes);
+    INFO((no_deltas ? "objects: " : "delta: ") << bytes << " bytes at " << rate << " B/s");
+    CHECK(bytes > 400000);
+    CHECK(rate > 0);
+    if (!no_deltas) CHECK(rate < 1.3 * 102400);
+    CHECK(t.rig.repo_fsck_clean());
+  }
 }
 
 TEST_CASE("status: --json follows its schema; no root partition is an error", "[stage]") {
