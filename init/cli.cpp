@@ -19,6 +19,7 @@
 #include "system/cmdline.hpp"
 #include "system/config.hpp"
 #include "system/root_partition.hpp"
+#include "update/bundle.hpp"
 #include "update/layout.hpp"
 #include "update/pull_job.hpp"
 #include "update/remote_check.hpp"
@@ -37,6 +38,7 @@ int usage() {
   std::fprintf(stderr,
                "usage: lota [--root DIR] status [--json] | mark-good | rollback | fsck | --version\n"
                "       lota [--root DIR] fetch [--json] [--rate-limit BYTES/S] [--timeout S] [--config FILE]\n"
+               "       lota [--root DIR] install BUNDLE\n"
                "       lota check --remote URL [--branch B] [--ca FILE] [--cert FILE --key FILE] [--timeout S]\n"
                "       lota --root DIR boot-flow [--config FILE] [--cmdline TEXT] [--boot-mount DIR] [--device DEV]\n"
                "  --root DIR   the mounted root partition (default %s)\n",
@@ -131,6 +133,15 @@ int check(const std::vector<std::string>& args) {
   return 0;
 }
 
+// lota install FILE: an offline bundle (scripts/make-bundle) for the next boot, which checks it as
+// a network update and deploys it.
+int install(const Layout& layout, const std::string& file) {
+  if (auto st = install_bundle(layout, file); !st)
+    return fail(st.error().message + " - lota install needs the root partition (see --root) and room on it");
+  fmt::print("lota: {} installed: the next boot checks and deploys it\n", file);
+  return 0;
+}
+
 int request_rollback(const Layout& layout) {
   auto lock = wait_for_lock(layout);
   if (!lock) return fail(lock.error().message);
@@ -194,6 +205,7 @@ int cli_main(int argc, char** argv) {
   if (cmd == "--version") return std::printf("lota %s\n", kVersion) < 0;
   if (cmd == "status") return status_command(layout, args.size() > 1 && args[1] == "--json");
   if (cmd == "fetch") return fetch_command(layout, {args.begin() + 1, args.end()});
+  if (cmd == "install" && args.size() == 2) return install(layout, args[1]);
   if (cmd == "mark-good") return mark_good(layout);
   if (cmd == "rollback") return request_rollback(layout);
   if (cmd == "fsck") return fsck(layout);

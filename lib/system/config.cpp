@@ -127,6 +127,12 @@ ValueError set_modules(Config& config, const std::string& v) {
   return std::nullopt;
 }
 
+// A bundle is checked like a network update, so where it comes from is no trust setting.
+ValueError set_bundle_media(Config& config, const std::string& v) {
+  config.bundle_media = split_list(v);
+  return std::nullopt;
+}
+
 // Any text, an empty one included.
 template <std::string Config::*Field>
 ValueError text(Config& config, const std::string& v) {
@@ -190,6 +196,7 @@ constexpr Key kKeys[] = {
     {"onfail", set_onfail, Trust::tighten_only, not_shell},
     {"fail_delay", seconds<&Config::fail_delay, 86400>},
     {"modules", set_modules},
+    {"bundle_media", set_bundle_media},
     {"remote", set_remote, Trust::file_only},
     {"boot", path<&Config::boot>},
     {"branch", path<&Config::branch>, Trust::file_only},

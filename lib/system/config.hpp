@@ -45,6 +45,9 @@ struct Config {
   std::string ip = "dhcp";   // kernel nfsroot syntax, or dhcp / off
   std::string iface;         // network interface; empty: the first with carrier
   TlsFiles tls;              // lota.tls_ca, lota.tls_cert, lota.tls_key: for https remotes
+  // Where lota-init looks for an offline bundle (update/bundle.hpp): block devices (mounted
+  // read-only) or directories; the first USB mass storage partition and a second virtio drive.
+  std::vector<std::string> bundle_media = {"/dev/sda1", "/dev/sda", "/dev/vda1", "/dev/vda"};
 };
 
 struct ConfigLoad {

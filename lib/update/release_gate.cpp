@@ -134,17 +134,22 @@ Result<ReleaseFacts> check_release_before_download(const UpdateContext& ctx, con
 
 namespace lota {
 
+Result<ReleaseFacts> check_release_bytes(const UpdateContext& ctx, const std::string& commit, const Keyring& ring,
+                                         const std::string& body, const std::string& meta, const char* where) {
+  if (body.size() > kMaxCommitBytes || meta.size() > kMaxCommitMetaBytes)
+    return make_error(ErrorKind::trust, "commit {} {} is larger than lota reads - refused", short_id(commit), where);
+  std::string signer;
+  auto info = judge_bytes(ctx, commit, ring, body, meta, signer);
+  if (!info) return info.error();
+  log::info("release {} ({}) {}: {}bound to {}, not older than what ran here", short_id(commit), info->version, where,
+            ring.empty() ? "UNSIGNED (allow_unsigned=1), " : "signed, ", ctx.config.branch);
+  return ReleaseFacts{std::move(*info), 0, signer};
+}
+
 Result<ReleaseFacts> check_stored_release(const UpdateContext& ctx, const std::string& commit, const Keyring& ring) {
   auto stored = ctx.repo.stored_commit(commit);
   if (!stored) return stored.error();
-  if (stored->body.size() > kMaxCommitBytes || stored->meta.size() > kMaxCommitMetaBytes)
-    return make_error(ErrorKind::trust, "commit {} here is larger than lota reads - refused", short_id(commit));
-  std::string signer;
-  auto info = judge_bytes(ctx, commit, ring, stored->body, stored->meta, signer);
-  if (!info) return info.error();
-  log::info("release {} ({}) here: {}bound to {}, not older than what ran here", short_id(commit), info->version,
-            ring.empty() ? "UNSIGNED (allow_unsigned=1), " : "signed, ", ctx.config.branch);
-  return ReleaseFacts{std::move(*info), 0, signer};
+  return check_release_bytes(ctx, commit, ring, stored->body, stored->meta, "here");
 }
 
 }  // namespace lota

@@ -30,6 +30,11 @@ struct ReleaseFacts {
 Result<ReleaseFacts> check_release_before_download(const UpdateContext& ctx, const std::string& commit,
                                                    const Keyring& ring, double deadline_s);
 
+// The same checks on a commit's bytes and its detached metadata from elsewhere (a bundle);
+// `where` says where, for the console line ("in bundle F").
+Result<ReleaseFacts> check_release_bytes(const UpdateContext& ctx, const std::string& commit, const Keyring& ring,
+                                         const std::string& body, const std::string& meta, const char* where);
+
 // The same checks on a commit already in the device's repository (staged by `lota fetch` or
 // imported from a bundle): nothing the running system or a medium wrote is taken on its word.
 Result<ReleaseFacts> check_stored_release(const UpdateContext& ctx, const std::string& commit, const Keyring& ring);

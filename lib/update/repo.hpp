@@ -137,6 +137,22 @@ class Repo {
   // Applies the delta parts downloaded into `dir` (libostree's offline delta API). The commit is
   // marked partial first, so that a cut apply leaves a commit the next pull completes.
   Status apply_static_delta(const std::string& dir, const std::string& to);
+  // Clears the partial mark apply_static_delta sets, for a delta that holds everything its commit
+  // needs beyond `from` (a bundle: --min-fallback-size=0, no fallbacks), once `from` is here.
+  Status mark_complete(const std::string& commit);
+
+  // An offline bundle (scripts/make-bundle): a signed single-file static delta with inline parts.
+  // Mapped, not read into memory; the superblock's signature by one of `keys` (none: unsigned,
+  // allow_unsigned=1) is verified before any field is read. The commit and its detached metadata
+  // come back as bytes for the release gate's checks (release_gate.hpp).
+  struct Bundle {
+    std::string from;  // "" for a whole commit
+    std::string to;
+    std::string commit, commitmeta;
+    uint64_t bytes = 0;
+    bool has_fallbacks = false;  // objects left to fetch from a server: not an offline bundle
+  };
+  static Result<Bundle> read_bundle(const std::string& file, const std::vector<std::string>& keys);
 
   // lota.verify=full (repo_verify.cpp).
   Result<VerifyReport> verify_deployment(const std::string& commit, const std::string& deployment) const;

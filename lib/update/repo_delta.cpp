@@ -1,6 +1,7 @@
 // Static delta superblocks and their offline apply: Repo's part of lota's own delta fetch
 // (delta_fetch.hpp), the libostree calls it needs.
 #include <fmt/format.h>
+#include <sodium.h>
 
 #include "base/crash_point.hpp"
 #include "base/file.hpp"
@@ -157,6 +158,99 @@ Status Repo::apply_static_delta(const std::string& dir, const std::string& to) {
     return gerror("committing the repository transaction", error);
   crash_point("committed the static delta's objects");
   return {};
+}
+
+}  // namespace lota
+
+namespace lota {
+namespace {
+
+constexpr const char* kSuperblockType = "(a{sv}tayay(a{sv}aya(say)sstayay)aya(uayttay)a(yaytt))";
+
+std::string checksum_of(GVariant* ay) {
+  if (g_variant_n_children(ay) != 32) return "";
+  g_autofree char* s = ostree_checksum_from_bytes_v(ay);
+  return s;
+}
+
+// One pass over the keys (libsodium, as for the statements: libostree 2022.7's verifier leaks
+// per call); the bytes stay mapped.
+bool signed_by(GBytes* data, GVariant* sigs, const std::vector<std::string>& keys) {
+  if (!sigs || sodium_init() < 0 || g_variant_n_children(sigs) > Repo::kMaxSignatures) return false;
+  gsize len = 0;
+  auto* msg = static_cast<const unsigned char*>(g_bytes_get_data(data, &len));
+  for (const auto& key : keys) {
+    gsize n = 0;
+    g_autofree guchar* pk = g_base64_decode(key.c_str(), &n);
+    if (n != crypto_sign_PUBLICKEYBYTES) continue;
+    for (gsize i = 0; i < g_variant_n_children(sigs); ++i) {
+      g_autoptr(GVariant) sig = g_variant_get_child_value(sigs, i);
+      gsize sn = 0;
+      const void* s = g_variant_get_fixed_array(sig, &sn, 1);
+      if (sn == crypto_sign_BYTES &&
+          crypto_sign_verify_detached(static_cast<const unsigned char*>(s), msg, len, pk) == 0)
+        return true;
+    }
+  }
+  return false;
+}
+
+// The superblock's bytes inside the signed wrapper, once a signature verified.
+Result<GBytes*> verified_bundle(GBytes* file, const std::vector<std::string>& keys) {
+  gsize len = 0;
+  const char* p = static_cast<const char*>(g_bytes_get_data(file, &len));
+  if (!is_signed(std::string(p, std::min<gsize>(len, 8))))
+    return make_error(ErrorKind::trust, "not a signed bundle (scripts/make-bundle signs it with the release key)");
+  g_autoptr(GVariant) outer = g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE("(taya{sv})"), file, FALSE));
+  if (!g_variant_is_normal_form(outer)) return make_error(ErrorKind::corrupt, "the bundle is malformed (cut short?)");
+  g_autoptr(GVariant) inner = g_variant_get_child_value(outer, 1);
+  g_autoptr(GVariant) meta = g_variant_get_child_value(outer, 2);
+  g_autoptr(GVariant) sigs = g_variant_lookup_value(meta, "ostree.sign.ed25519", G_VARIANT_TYPE("aay"));
+  g_autoptr(GBytes) bytes = g_variant_get_data_as_bytes(inner);
+  if (!keys.empty() && !signed_by(bytes, sigs, keys))
+    return make_error(ErrorKind::trust, "the bundle is not signed by a key this device trusts - refused");
+  return static_cast<GBytes*>(g_steal_pointer(&bytes));
+}
+
+}  // namespace
+
+Status Repo::mark_complete(const std::string& commit) {
+  g_autoptr(GError) error = nullptr;
+  if (!ostree_repo_mark_commit_partial(repo_, commit.c_str(), FALSE, &error))
+    return gerror("marking the commit complete", error);
+  return {};
+}
+
+Result<Repo::Bundle> Repo::read_bundle(const std::string& file, const std::vector<std::string>& keys) {
+  g_autoptr(GError) error = nullptr;
+  g_autoptr(GMappedFile) mapped = g_mapped_file_new(file.c_str(), FALSE, &error);
+  if (!mapped) return make_error(ErrorKind::corrupt, "reading {}: {}", file, error->message);
+  g_autoptr(GBytes) data = g_mapped_file_get_bytes(mapped);
+  auto verified = verified_bundle(data, keys);
+  if (!verified) return verified.error();
+  g_autoptr(GBytes) inner = *verified;
+  g_autoptr(GVariant) sb = g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE(kSuperblockType), inner, FALSE));
+  if (!g_variant_is_normal_form(sb)) return make_error(ErrorKind::corrupt, "the bundle's superblock is malformed");
+  g_autoptr(GVariant) from_v = g_variant_get_child_value(sb, 2);
+  g_autoptr(GVariant) to_v = g_variant_get_child_value(sb, 3);
+  g_autoptr(GVariant) commit = g_variant_get_child_value(sb, 4);
+  Bundle b{.from = g_variant_n_children(from_v) ? checksum_of(from_v) : "",
+           .to = checksum_of(to_v),
+           .commit = {},
+           .commitmeta = {},
+           .bytes = g_bytes_get_size(data)};
+  if (b.to.empty()) return make_error(ErrorKind::corrupt, "the bundle's superblock is malformed");
+  g_autoptr(GVariant) fallbacks = g_variant_get_child_value(sb, 7);
+  b.has_fallbacks = g_variant_n_children(fallbacks) > 0;
+  b.commit.assign(static_cast<const char*>(g_variant_get_data(commit)), g_variant_get_size(commit));
+  std::string to64 = b64(b.to);
+  std::string rel =
+      b.from.empty() ? fmt::format("deltas/{}/{}", to64.substr(0, 2), to64.substr(2)) : static_delta_path(b.from, b.to);
+  g_autoptr(GVariant) meta = g_variant_get_child_value(sb, 0);
+  g_autoptr(GVariant) detached = g_variant_lookup_value(meta, (rel + "/commitmeta").c_str(), G_VARIANT_TYPE("a{sv}"));
+  if (detached)
+    b.commitmeta.assign(static_cast<const char*>(g_variant_get_data(detached)), g_variant_get_size(detached));
+  return b;
 }
 
 }  // namespace lota

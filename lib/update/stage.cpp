@@ -36,6 +36,8 @@ std::string not_now(const State& state) {
   return "";
 }
 
+}  // namespace
+
 // The order makes a cut harmless: the ref holds the objects and the chain is beside them before
 // the journal names the release; a journal entry without them fails its check at boot, one line.
 Status record_staged(UpdateContext& ctx, const std::string& commit, const std::string& version,
@@ -49,6 +51,8 @@ Status record_staged(UpdateContext& ctx, const std::string& commit, const std::s
   ctx.state.add_event(fmt::format("staged {} ({}): the next boot deploys it", version, short_id(commit)));
   return ctx.save_journal_making_room();
 }
+
+namespace {
 
 StageOutcome fetch_and_stage(UpdateContext& ctx, const Keyring& ring, const FetchOptions& options) {
   State& state = ctx.state;

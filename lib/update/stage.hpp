@@ -32,6 +32,11 @@ StageOutcome stage_update(UpdateContext& ctx, const FetchOptions& options);
 // does not pull instead. The staged entry is dropped when it can never pass.
 Status deploy_staged(UpdateContext& ctx, const Keyring& ring, const std::string& why);
 
+// Records `commit`, complete in the repository and checked, as staged (ref, kept key chain text,
+// journal, in that order). `chain` "" when none was followed.
+Status record_staged(UpdateContext& ctx, const std::string& commit, const std::string& version,
+                     const std::string& chain);
+
 // Forgets the staged release (the server offers another, or it was deployed): journal entry, ref
 // and kept chain.
 void drop_staged(UpdateContext& ctx, const std::string& why);

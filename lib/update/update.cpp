@@ -9,6 +9,7 @@
 #include "base/log.hpp"
 #include "base/text.hpp"
 #include "update/boot_set_sync.hpp"
+#include "update/bundle.hpp"
 #include "update/deploy.hpp"
 #include "update/fetch.hpp"
 #include "update/keyring.hpp"
@@ -184,6 +185,15 @@ UpdateOutcome check_and_fetch(UpdateContext& ctx, DeployedHealth health) {
   return update_to(ctx, commit, offer->keyring);
 }
 
+// An offline bundle (update/bundle.hpp) found this boot is what someone put there on purpose:
+// deployed at once, without asking a server.
+std::optional<UpdateOutcome> offline_bundle(UpdateContext& ctx) {
+  auto ring = required_keyring(ctx.config, ctx.state.keyring);
+  if (!ring) return std::nullopt;  // said by the check; without keys nothing can be checked
+  if (!take_bundles(ctx, *ring)) return std::nullopt;
+  return update_to_staged(ctx, *ring, "from a bundle");
+}
+
 // The story of one boot, in phases: recover, trial and rollback, boot-set reconciliation, local
 // verification, then check, fetch and deploy.
 UpdateOutcome update_flow(UpdateContext& ctx) {
@@ -197,6 +207,8 @@ UpdateOutcome update_flow(UpdateContext& ctx) {
   if (auto st = sync_boot_set(ctx); !st) log::error("{}", st.error().message);
   DeployedHealth health = DeployedHealth::sound;
   if (ctx.config.verify_full && ctx.state.deployed) health = verify_and_repair_locally(ctx);
+  if (health == DeployedHealth::sound && !ctx.state.trial)
+    if (auto bundled = offline_bundle(ctx)) return *bundled;
   if (ctx.config.remote.empty()) {
     if (health == DeployedHealth::sound) return UpdateEnding::no_remote;
     log::error("the deployed version has corrupt files and no lota.remote= to fetch them from - reflash the device");

@@ -211,9 +211,9 @@ std::string UpdateRig::write_config_file(const Config& c, const std::string& nam
   std::string path = dir + "/" + name;
   std::string text = fmt::format(
       "[lota]\nremote={}\nbranch={}\nip={}\nsign_key={}\ncheck_timeout={}\npull_timeout={}\n"
-      "stall_timeout={}\ntries={}\nboot={}\nallow_unsigned={:d}\nallow_downgrade={:d}\n{}",
+      "stall_timeout={}\ntries={}\nboot={}\nallow_unsigned={:d}\nallow_downgrade={:d}\nbundle_media={}\n{}",
       c.remote, c.branch, c.ip, c.sign_key, c.check_timeout, c.pull_timeout, c.stall_timeout, c.tries,
-      c.boot.empty() ? "none" : c.boot, c.allow_unsigned, c.allow_downgrade,
+      c.boot.empty() ? "none" : c.boot, c.allow_unsigned, c.allow_downgrade, fmt::join(c.bundle_media, ","),
       c.booted_set.empty() ? "" : "bootset=" + c.booted_set + "\n");
   REQUIRE(write_file_atomic(path, text).ok());
   return path;
@@ -353,6 +353,7 @@ Config UpdateRig::config() const {
   c.stall_timeout = 3;
   c.tries = 2;
   c.boot = boot_dev_;
+  c.bundle_media = {};  // never the host's own disks
   return c;
 }
 
