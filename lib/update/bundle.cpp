@@ -33,8 +33,29 @@ std::vector<std::string> usable_keys(const Keyring& ring) {
   return keys;
 }
 
+// The key chain a medium may carry next to the bundle (the publisher's DIR/chain, for devices
+// made before a key rotation), followed from the device's own keys; `text` is kept with the
+// staged release. The device's ring when there is none or it does not verify.
+Keyring along_medium_chain(const std::string& dir, const Keyring& ring, std::string& text) {
+  std::string file = dir + "/" + kChainName;
+  struct stat st {};
+  if (ring.empty() || ::stat(file.c_str(), &st) != 0 || static_cast<size_t>(st.st_size) > kMaxChainBytes) return ring;
+  auto chain = read_file(file);
+  if (!chain) return ring;
+  auto next = follow_chain(ring, *chain);
+  if (!next) {
+    log::warn("{}: {}; keeping the keys this device has", file, next.error().message);
+    return ring;
+  }
+  text = *chain;
+  return *next;
+}
+
 // The bundle's checks, then its import. "" when staged; else why not (one line).
-std::string import(UpdateContext& ctx, const std::string& file, const Keyring& ring) {
+std::string import(UpdateContext& ctx, const std::string& file, const Keyring& device_ring) {
+  std::string chain;
+  auto slash = file.rfind('/');
+  Keyring ring = along_medium_chain(file.substr(0, slash == std::string::npos ? 0 : slash), device_ring, chain);
   auto b = Repo::read_bundle(file, usable_keys(ring));
   if (!b) return b.error().message;
   const auto& deployed = ctx.state.deployed;
@@ -52,7 +73,7 @@ std::string import(UpdateContext& ctx, const std::string& file, const Keyring& r
   if (auto st = ctx.repo.mark_complete(b->to); !st) return st.error().message;
   // What was imported is what was checked: the stored commit must pass the same checks again.
   if (auto again = check_stored_release(ctx, b->to, ring); !again) return again.error().message;
-  if (auto st = record_staged(ctx, b->to, facts->info.version, ""); !st) return st.error().message;
+  if (auto st = record_staged(ctx, b->to, facts->info.version, chain); !st) return st.error().message;
   log::info("bundle {}: {} ({}) imported ({} bytes) and staged", file, facts->info.version, short_id(b->to), b->bytes);
   return "";
 }
@@ -106,7 +127,8 @@ std::string installed_bundle(const Layout& layout) {
 bool take_bundles(UpdateContext& ctx, const Keyring& ring) {
   if (take_installed(ctx, ring)) return true;
   for (const auto& medium : ctx.config.bundle_media)
-    if (take_from_medium(ctx, ring, medium)) return true;
+    // Never the device's own partitions (a board whose root is on USB or virtio).
+    if (medium != ctx.config.root && medium != ctx.config.boot && take_from_medium(ctx, ring, medium)) return true;
   return false;
 }
 

@@ -12,8 +12,10 @@
 
 namespace lota {
 
-// The fixed name on a medium's top directory.
+// The fixed names on a medium's top directory: the bundle, and optionally the publisher's key
+// chain (scripts/keygen's DIR/chain) for devices that trust only a key rotated out since.
 constexpr const char* kBundleName = "lota-update.bundle";
+constexpr const char* kChainName = "lota-update.keyring";
 
 // Where `lota install` puts a bundle on the root partition.
 std::string installed_bundle(const Layout& layout);
