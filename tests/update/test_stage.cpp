@@ -83,6 +83,7 @@ std::string boot(UpdateRig& rig, const std::string& conf, const std::string& nam
 TEST_CASE("stage: lota fetch stages 2.0; the next boot deploys it with the server gone", "[stage]") {
   if (!root()) return;
   Staged t;
+  INFO(read_text(t.rig.dir + "/fetch.err") + read_text(t.out));
   CHECK(t.rc == 10);  // staged
   State s = t.rig.state();
   REQUIRE(s.staged);
