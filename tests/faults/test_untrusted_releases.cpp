@@ -31,17 +31,6 @@ uint64_t size_of(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
 }
 
-// The paths the server was asked for since the log was emptied.
-std::vector<std::string> requested(const std::string& http_log) {
-  std::vector<std::string> paths;
-  std::ifstream f(http_log);
-  std::regex get("\"GET ([^ ]+) HTTP");
-  std::smatch m;
-  for (std::string l; std::getline(f, l);)
-    if (std::regex_search(l, m, get)) paths.push_back(m[1]);
-  return paths;
-}
-
 // What the console said about the release, and the bytes it cost.
 struct Refusal {
   std::string line;
@@ -119,7 +108,7 @@ TEST_CASE("untrusted releases are refused before a byte of content, with one lin
         size_of(object_path(rig.repo, k.commit, "commit")) + size_of(object_path(rig.repo, k.commit, "commitmeta"));
     CHECK(r.bytes <= commit_bytes);
     CHECK(r.bytes > 0);
-    for (const std::string& p : requested(http_log)) {
+    for (const std::string& p : requested_paths(http_log)) {
       INFO(p);
       CHECK((p == "/lota/refs/test/stable" || p.ends_with(".commit") || p.ends_with(".commitmeta")));
     }
@@ -224,7 +213,7 @@ TEST_CASE("statements: a replayed older one, one signed by another key or missin
     CHECK(out.find("boot-flow: statement refused") != std::string::npos);
     CHECK(out.find("is older than one accepted here before") != std::string::npos);
     CHECK(rig.state().deployed->commit == v2);
-    CHECK(requested(rig.dir + "/http.log") == std::vector<std::string>{"/lota/refs/test/stable"});
+    CHECK(requested_paths(rig.dir + "/http.log") == std::vector<std::string>{"/lota/refs/test/stable"});
   }
   SECTION("signed by another key") {
     REQUIRE(sh(rig.top + "/scripts/keygen " + rig.dir + "/other 2>/dev/null") == 0);

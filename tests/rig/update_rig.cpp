@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <regex>
 #include <sstream>
 #include <vector>
 
@@ -33,6 +34,16 @@ namespace lota::test {
 int sh(const std::string& cmd) {
   int rc = std::system(cmd.c_str());
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
+}
+
+std::vector<std::string> requested_paths(const std::string& http_log) {
+  std::vector<std::string> paths;
+  std::ifstream f(http_log);
+  std::regex get("\"GET ([^ ]+) HTTP");
+  std::smatch m;
+  for (std::string l; std::getline(f, l);)
+    if (std::regex_search(l, m, get)) paths.push_back(m[1]);
+  return paths;
 }
 
 std::string sh_out(const std::string& cmd) {

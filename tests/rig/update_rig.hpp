@@ -20,6 +20,8 @@ namespace lota::test {
 int sh(const std::string& cmd);
 std::string sh_out(const std::string& cmd);
 std::string read_text(const std::string& path);
+// The paths the test server (tests/rig/http_server.py) was asked for, from its log.
+std::vector<std::string> requested_paths(const std::string& http_log);
 
 class UpdateRig {
  public:

@@ -32,17 +32,6 @@ std::vector<json> json_lines(const std::string& path) {
   return out;
 }
 
-// The paths the server was asked for since the log was emptied.
-std::vector<std::string> requested(const std::string& http_log) {
-  std::vector<std::string> paths;
-  std::ifstream f(http_log);
-  std::regex get("\"GET ([^ ]+) HTTP");
-  std::smatch m;
-  for (std::string l; std::getline(f, l);)
-    if (std::regex_search(l, m, get)) paths.push_back(m[1]);
-  return paths;
-}
-
 bool any_content(const std::vector<std::string>& paths) {
   for (const auto& p : paths)
     if (p.starts_with("/objects/") || p.starts_with("/deltas/")) return true;
@@ -109,7 +98,7 @@ TEST_CASE("stage: lota fetch stages 2.0; the next boot deploys it with the serve
   ::truncate((t.rig.dir + "/http.log").c_str(), 0);
   CHECK(t.fetch("") == 10);
   CHECK(read_text(t.out).find("is staged already") != std::string::npos);
-  CHECK_FALSE(any_content(requested(t.rig.dir + "/http.log")));
+  CHECK_FALSE(any_content(requested_paths(t.rig.dir + "/http.log")));
 
   t.rig.stop_server();
   std::string log = boot(t.rig, t.conf, "boot");
@@ -132,7 +121,7 @@ TEST_CASE("stage: a staged release the server still offers deploys with no conte
   ::truncate((t.rig.dir + "/http.log").c_str(), 0);
   std::string log = boot(t.rig, t.conf, "boot");
   CHECK(log.find("from the staged download") != std::string::npos);
-  auto paths = requested(t.rig.dir + "/http.log");
+  auto paths = requested_paths(t.rig.dir + "/http.log");
   CHECK_FALSE(paths.empty());  // the statement was read
   CHECK_FALSE(any_content(paths));
   CHECK(t.rig.state().deployed->commit == t.v2);
